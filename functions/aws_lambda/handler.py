@@ -1,0 +1,57 @@
+"""AWS Lambda entry point: ``functions/aws_lambda/handler.lambda_handler``.
+
+serverless-wsgi turns API Gateway HTTP API (payload 2.0), REST API (1.0) and Function URL events
+into WSGI calls on the core (https://github.com/logandk/serverless-wsgi). The adapter adds only
+what Lambda knows: the time left (so the core answers before Lambda kills it) and the request id.
+Powertools Logger/Metrics receive the core's per-request record: sizes, statuses, latencies;
+never bodies or tokens (https://docs.powertools.aws.dev/lambda/python/latest/core/logger/).
+"""
+
+from __future__ import annotations
+
+import binascii
+
+import serverless_wsgi
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
+
+from shared import errors
+from shared.app import REQUEST_ID_KEY, ProxyApp
+from shared.deadline import TIME_BUDGET_KEY
+from shared.http import Response
+from shared.telemetry import RequestRecord
+
+logger = Logger(service="hfproxy")
+metrics = Metrics(namespace="hfproxy", service="hfproxy")
+copy_config_to_registered_loggers(source_logger=logger, include={"hfproxy"})
+
+
+class PowertoolsTelemetry:
+    def record(self, record: RequestRecord) -> None:
+        logger.info("request", **record.fields())
+        metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+        if record.upstream_status is not None:
+            metrics.add_metric(name=f"Upstream{record.upstream_status // 100}xx", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name="UpstreamLatency", unit=MetricUnit.Milliseconds, value=record.upstream_ms or 0)
+
+
+app = ProxyApp(telemetry=PowertoolsTelemetry())
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict, context) -> dict:
+    budget = context.get_remaining_time_in_millis() / 1000
+
+    def with_platform(environ: dict, start_response):
+        environ[TIME_BUDGET_KEY] = budget
+        environ[REQUEST_ID_KEY] = context.aws_request_id
+        return app(environ, start_response)
+
+    try:
+        return serverless_wsgi.handle_request(with_platform, event, context)
+    except binascii.Error:  # isBase64Encoded with a body that is not base64: serverless-wsgi raises
+        error = Response.from_error(errors.ProxyError(400, "invalid_body_encoding", "The body is not valid base64."))
+        return {"statusCode": error.status, "headers": error.headers, "body": error.body.decode()}

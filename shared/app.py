@@ -1,0 +1,121 @@
+"""The WSGI application every platform adapter and the local server wrap: ``shared.app:app``.
+
+Order of work for each request, and why:
+1. CORS preflight first: nothing (routing, body checks, auth) may reject a browser's OPTIONS.
+2. A disallowed Origin gets 403 and no CORS headers; requests without Origin pass (curl, servers).
+3. Route, run the handler under the request's deadline; every failure becomes the JSON envelope.
+4. Vary: Origin, Allow-Origin and X-Request-Id on every answer; one telemetry record, no content.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+
+from shared import cors, errors
+from shared.deadline import TIME_BUDGET_KEY, Deadline
+from shared.http import Request, Response
+from shared.routes import ROUTES, Handler
+from shared.routes.context import Context
+from shared.settings import Settings
+from shared.telemetry import LoggingTelemetry, RequestRecord, Telemetry
+
+REQUEST_ID_KEY = "hfproxy.request_id"  # adapters that have a platform request id put it here
+_REASONS = {
+    200: "OK",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+class ProxyApp:
+    """A WSGI callable. Settings come from the environment on first use unless given."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        telemetry: Telemetry | None = None,
+        routes: dict[str, dict[str, Handler]] | None = None,
+    ) -> None:
+        self._settings = settings
+        self.telemetry = telemetry or LoggingTelemetry()
+        self.routes = ROUTES if routes is None else routes
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.from_env()
+        return self._settings
+
+    def configure(self, settings: Settings | None) -> None:
+        """Replace the settings (None: read the environment again on the next request)."""
+        self._settings = settings
+
+    def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
+        started = time.perf_counter()
+        request = Request(environ)
+        record = RequestRecord(environ.get(REQUEST_ID_KEY) or uuid.uuid4().hex, request.method, request.path)
+        settings = None
+        try:
+            settings = self.settings
+            response = self._respond(request, settings, record, environ.get(TIME_BUDGET_KEY))
+        except errors.ConfigError as exc:
+            response = Response.from_error(errors.misconfigured(str(exc)))
+        if settings is not None:
+            cors.decorate(response, request, settings)
+        else:
+            response.headers["Vary"] = "Origin"
+        response.headers["X-Request-Id"] = record.request_id
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["Content-Length"] = str(len(response.body))
+        record.status = response.status
+        record.body_bytes = len(request._body or b"")
+        record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        self.telemetry.record(record)
+        start_response(f"{response.status} {_REASONS.get(response.status, 'Unknown')}", list(response.headers.items()))
+        return [response.body]
+
+    def _respond(self, request: Request, settings: Settings, record: RequestRecord, budget) -> Response:
+        if cors.is_preflight(request):
+            return cors.preflight(request, settings)
+        try:
+            if request.origin is not None and cors.allow_origin_value(settings, request.origin) is None:
+                raise errors.origin_not_allowed()
+            handler = self._route(request)
+            deadline = Deadline.for_request(settings.request_deadline, budget, settings.deadline_margin)
+            return handler(request, Context(settings, deadline, record))
+        except errors.ProxyError as exc:
+            record.code = exc.code
+            return Response.from_error(exc)
+        except Exception as exc:  # never a traceback, never the exception text (it may quote input)
+            import logging
+
+            logging.getLogger("hfproxy").error(
+                "unhandled", extra={"error_type": type(exc).__name__, "request_id": record.request_id}
+            )
+            record.code = "internal_error"
+            return Response.from_error(errors.internal_error())
+
+    def _route(self, request: Request) -> Handler:
+        methods = self.routes.get(request.path)
+        if methods is None:
+            raise errors.not_found(request.path)
+        handler = methods.get(request.method)
+        if handler is None:
+            raise errors.method_not_allowed([*methods, "OPTIONS"])
+        return handler
+
+
+app = ProxyApp()

@@ -1,0 +1,162 @@
+"""The error envelope every route answers with, and the catalogue of stable error codes.
+
+Every failure a client can see is a :class:`ProxyError`; its ``code`` is part of the public API
+(documented in the README), its ``message`` is a sentence a person can act on. Nothing here ever
+carries a stack trace, the token, or a raw upstream body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ProxyError(Exception):
+    status: int
+    code: str
+    message: str
+    details: list[dict[str, str]] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(f"{self.status} {self.code}")
+
+    def body(self) -> dict:
+        out: dict = {"error": self.message, "code": self.code}
+        if self.details is not None:
+            out["details"] = self.details
+        return out
+
+
+class ConfigError(Exception):
+    """A server setting is missing or malformed; the message names the setting (never its value)."""
+
+
+# --- request-side (4xx) -------------------------------------------------------------------------
+
+
+def invalid_json(reason: str) -> ProxyError:
+    return ProxyError(400, "invalid_json", f"The request body is not valid JSON: {reason}.")
+
+
+def validation_failed(details: list[dict[str, str]]) -> ProxyError:
+    return ProxyError(400, "validation_error", "The request body failed validation; see details.", details)
+
+
+def not_found(path: str) -> ProxyError:
+    return ProxyError(404, "not_found", "No such route. Routes: GET /api/health, POST /api/generate.")
+
+
+def method_not_allowed(allowed: list[str]) -> ProxyError:
+    methods = ", ".join(allowed)
+    return ProxyError(405, "method_not_allowed", f"Use {methods} for this route.", headers={"Allow": methods})
+
+
+def body_too_large(limit: int) -> ProxyError:
+    return ProxyError(413, "body_too_large", f"The request body is larger than {limit} bytes; send a shorter prompt.")
+
+
+def unsupported_media_type() -> ProxyError:
+    return ProxyError(415, "unsupported_media_type", "Send the body as JSON with 'Content-Type: application/json'.")
+
+
+def origin_not_allowed() -> ProxyError:
+    return ProxyError(
+        403, "origin_not_allowed", "This origin is not allowed to call the proxy; add it to ALLOWED_ORIGINS."
+    )
+
+
+# --- upstream-side (429 / 5xx) ------------------------------------------------------------------
+
+
+def upstream_rate_limited(retry_after: int) -> ProxyError:
+    return ProxyError(
+        429,
+        "upstream_rate_limited",
+        f"Hugging Face is rate-limiting this server; retry in {retry_after} s.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def upstream_timeout() -> ProxyError:
+    return ProxyError(504, "upstream_timeout", "The model did not answer in time; retry, or ask for fewer tokens.")
+
+
+def upstream_unreachable() -> ProxyError:
+    return ProxyError(502, "upstream_unreachable", "Could not connect to the upstream model service; retry shortly.")
+
+
+def upstream_bad_response() -> ProxyError:
+    return ProxyError(502, "upstream_bad_response", "The upstream model service sent an answer that is not valid JSON.")
+
+
+def upstream_error(status: int) -> ProxyError:
+    return ProxyError(502, "upstream_error", f"The upstream model service failed (HTTP {status}); retry shortly.")
+
+
+def upstream_auth_failed() -> ProxyError:
+    return ProxyError(
+        502,
+        "upstream_auth_failed",
+        "Hugging Face rejected the server's token; the operator must set a valid HF_TOKEN.",
+    )
+
+
+def upstream_quota_exceeded() -> ProxyError:
+    return ProxyError(
+        502,
+        "upstream_quota_exceeded",
+        "The server's Hugging Face account is out of credits; the operator must top it up.",
+    )
+
+
+def model_not_served() -> ProxyError:
+    return ProxyError(
+        502,
+        "model_not_served",
+        "Hugging Face does not serve this model at the configured URL; the operator must change HF_INFERENCE_URL.",
+    )
+
+
+def upstream_retired() -> ProxyError:
+    return ProxyError(
+        502,
+        "upstream_retired",
+        "The configured URL is retired, use router.huggingface.co (set HF_INFERENCE_URL).",
+    )
+
+
+def upstream_rejected_request(message: str | None) -> ProxyError:
+    why = f": {message}" if message else "."
+    return ProxyError(400, "upstream_rejected_request", f"The model rejected the request{why}")
+
+
+def model_loading(retry_after: int) -> ProxyError:
+    return ProxyError(
+        503,
+        "model_loading",
+        f"The model is loading on Hugging Face; retry in {retry_after} s.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def upstream_unavailable(retry_after: int) -> ProxyError:
+    return ProxyError(
+        503,
+        "upstream_unavailable",
+        f"The upstream model service is temporarily unavailable; retry in {retry_after} s.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+# --- server-side (500) --------------------------------------------------------------------------
+
+
+def misconfigured(message: str) -> ProxyError:
+    return ProxyError(500, "server_misconfigured", message)
+
+
+def internal_error() -> ProxyError:
+    return ProxyError(
+        500, "internal_error", "The proxy failed unexpectedly; the operator can find the request id in the logs."
+    )

@@ -1,0 +1,112 @@
+"""Minimal typed request/response over raw WSGI: no framework on the cold-start path.
+
+The body is read at most once, capped before it is read (Content-Length) and while it is read
+(chunked or lying clients), and parsed strictly: no NaN/Infinity, no duplicate keys.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared import errors
+
+JSON_TYPE = "application/json"
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        return cls.raw_json(status, body, headers)
+
+    @classmethod
+    def raw_json(cls, status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:
+        return cls(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+    @classmethod
+    def from_error(cls, error: errors.ProxyError) -> Response:
+        return cls.json(error.status, error.body(), error.headers)
+
+
+class Request:
+    """What a route needs from the WSGI environ. Header names are lower-case."""
+
+    def __init__(self, environ: dict) -> None:
+        self.environ = environ
+        self.method = environ.get("REQUEST_METHOD", "GET").upper()
+        path = environ.get("PATH_INFO") or "/"
+        self.path = path.rstrip("/") or "/"
+        self.headers = {
+            key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
+        }
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(key):
+                self.headers[key.replace("_", "-").lower()] = environ[key]
+        self._body: bytes | None = None
+
+    @property
+    def origin(self) -> str | None:
+        return self.headers.get("origin")
+
+    def read_body(self, limit: int) -> bytes:
+        if self._body is not None:
+            return self._body
+        declared = self.headers.get("content-length", "").strip()
+        if declared:
+            if not declared.isdigit():
+                raise errors.ProxyError(400, "invalid_content_length", "The Content-Length header is not a number.")
+            if int(declared) > limit:
+                raise errors.body_too_large(limit)
+        stream = self.environ.get("wsgi.input")
+        to_read = int(declared) if declared else limit + 1
+        body = stream.read(to_read) if stream is not None and to_read else b""
+        if len(body) > limit:
+            raise errors.body_too_large(limit)
+        self._body = body
+        return body
+
+    def json(self, limit: int) -> Any:
+        media_type = self.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != JSON_TYPE and not (media_type.startswith("application/") and media_type.endswith("+json")):
+            raise errors.unsupported_media_type()
+        return parse_json(self.read_body(limit))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError("duplicate key")
+        out[key] = value
+    return out
+
+
+def parse_json(body: bytes) -> Any:
+    if not body.strip():
+        raise errors.invalid_json("the body is empty")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.invalid_json("it is not UTF-8") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+    except RecursionError:
+        raise errors.invalid_json("it is nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, int digit limit, duplicate keys, NaN
+        reason = (
+            "it has a duplicate key"
+            if "duplicate key" in str(exc)
+            else ("NaN and Infinity are not allowed" if "not allowed" in str(exc) else "check its syntax")
+        )
+        raise errors.invalid_json(reason) from None

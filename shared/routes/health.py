@@ -1,0 +1,26 @@
+"""``GET /api/health``: which upstreams are configured. Never a secret, nothing derived from one."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from shared import __version__
+from shared.http import Request, Response
+from shared.routes.context import Context
+
+
+def handle(request: Request, ctx: Context) -> Response:
+    s = ctx.settings
+    mode = "demo" if s.demo_mode else "live"
+    ready = s.demo_mode or s.has_credentials
+    return Response.json(
+        200,
+        {
+            "status": "ok" if ready else "misconfigured",
+            "version": __version__,
+            "mode": mode,
+            "upstreams": {
+                "generate": {"configured": ready, "host": urlsplit(s.hf_inference_url).hostname},
+            },
+        },
+    )

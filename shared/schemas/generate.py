@@ -1,0 +1,94 @@
+"""Body of ``POST /api/generate``: the Hugging Face text-generation shape, plus the shapes
+existing clients send (``{"input"}`` from seed 000's Flask proxy, ``{"prompt"}`` from seed 004).
+
+Parameter ranges follow the legacy pipeline server's validation (huggingface/api-inference-community
+``validation.py``) and the current text-generation spec; ``max_new_tokens`` is capped by
+``MAX_NEW_TOKENS``. Unknown keys are rejected, so nothing unvetted is forwarded with our token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+Strict = ConfigDict(extra="forbid", allow_inf_nan=False)
+Number = StrictFloat  # strict floats still accept JSON integers, never booleans or strings
+
+
+class Parameters(BaseModel):
+    model_config = Strict
+
+    max_new_tokens: Annotated[StrictInt, Field(ge=1)] | None = None
+    temperature: Annotated[Number, Field(ge=0, le=100)] | None = None
+    top_p: Annotated[Number, Field(ge=0, le=1)] | None = None
+    top_k: Annotated[StrictInt, Field(ge=1)] | None = None
+    repetition_penalty: Annotated[Number, Field(ge=0, le=100)] | None = None
+    return_full_text: StrictBool | None = None
+    do_sample: StrictBool | None = None
+    num_return_sequences: Annotated[StrictInt, Field(ge=1, le=10)] | None = None
+    seed: Annotated[StrictInt, Field(ge=0, le=2**64 - 1)] | None = None
+    stop: Annotated[list[Annotated[StrictStr, Field(min_length=1, max_length=64)]], Field(max_length=8)] | None = None
+    max_time: Annotated[Number, Field(gt=0, le=120)] | None = None
+
+    @field_validator("max_new_tokens")
+    @classmethod
+    def _cap_tokens(cls, value: int | None, info: ValidationInfo) -> int | None:
+        cap = (info.context or {}).get("max_new_tokens")
+        if value is not None and cap is not None and value > cap:
+            raise ValueError(f"must be at most {cap} on this server")
+        return value
+
+
+class Options(BaseModel):
+    model_config = Strict
+
+    use_cache: StrictBool | None = None
+    wait_for_model: StrictBool | None = None
+
+
+class GenerateRequest(BaseModel):
+    model_config = Strict
+
+    inputs: StrictStr | None = None
+    input: StrictStr | None = None
+    prompt: StrictStr | None = None
+    parameters: Parameters | None = None
+    options: Options | None = None
+
+    @model_validator(mode="after")
+    def _one_prompt(self, info: ValidationInfo) -> GenerateRequest:
+        given = [v for v in (self.inputs, self.input, self.prompt) if v is not None]
+        if len(given) != 1:
+            raise ValueError("send exactly one of 'inputs', 'input' or 'prompt'")
+        text = given[0]
+        if not text.strip():
+            raise ValueError("the prompt must not be empty")
+        limit = (info.context or {}).get("max_prompt_chars")
+        if limit is not None and len(text) > limit:
+            raise ValueError(f"the prompt must be at most {limit} characters")
+        return self
+
+    @property
+    def text(self) -> str:
+        return next(v for v in (self.inputs, self.input, self.prompt) if v is not None)
+
+    def upstream_payload(self) -> dict:
+        """What goes to Hugging Face: always the HF shape, only the fields the caller set."""
+        payload: dict = {"inputs": self.text}
+        if self.parameters is not None:
+            payload["parameters"] = self.parameters.model_dump(exclude_none=True)
+        if self.options is not None:
+            payload["options"] = self.options.model_dump(exclude_none=True)
+        return payload

@@ -1,0 +1,43 @@
+"""What the core tells the outside world about a request: sizes, model, statuses, latencies.
+
+Never content: no prompt, no generated text, no headers, no token. Adapters plug in their own
+sink (the Lambda adapter sends these to powertools Logger and Metrics); the default logs one
+structured line through the standard ``logging`` module.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+log = logging.getLogger("hfproxy")
+
+
+@dataclass
+class RequestRecord:
+    request_id: str
+    method: str
+    path: str
+    status: int = 0
+    code: str | None = None  # error code, when the answer is an error
+    duration_ms: float = 0.0
+    body_bytes: int = 0
+    prompt_chars: int | None = None
+    model: str | None = None
+    upstream: str | None = None  # which upstream client answered ("hf-inference", "demo", ...)
+    upstream_status: int | None = None
+    upstream_ms: float | None = None
+    upstream_attempts: int = 0
+
+    def fields(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+class Telemetry(Protocol):
+    def record(self, record: RequestRecord) -> None: ...
+
+
+class LoggingTelemetry:
+    def record(self, record: RequestRecord) -> None:
+        log.info("request", extra={"request": record.fields()})

@@ -1,0 +1,1 @@
+"""Upstream clients: one module per upstream protocol, all built on :mod:`shared.upstreams.transport`."""

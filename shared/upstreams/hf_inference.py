@@ -1,0 +1,77 @@
+"""Client for the hosted text-generation API (``router.huggingface.co/hf-inference/models/...``).
+
+Status map (UPSTREAMS.md, table of errors seen in the wild): 401/403 -> our token was rejected;
+402 -> credits; 404 -> model not served; 410 -> the retired api-inference host; 400/422 -> the
+caller's input; 429 -> rate limit; 503 + estimated_time -> loading, retried while the deadline
+allows; 504 -> timeout; anything else -> 502.
+"""
+
+from __future__ import annotations
+
+import time
+
+from shared import errors
+from shared.deadline import Deadline
+from shared.settings import Settings
+from shared.telemetry import RequestRecord
+from shared.upstreams import transport
+
+NAME = "hf-inference"
+DEFAULT_RETRY_AFTER = 20
+MAX_LOADING_WAIT = 30.0  # never wait longer than this for one loading announcement
+
+
+def generate(
+    payload: dict, *, token: str, settings: Settings, deadline: Deadline, record: RequestRecord | None = None
+) -> bytes:
+    """POST the payload; return the upstream's success body unchanged, or raise a ProxyError."""
+    record = record or RequestRecord("", "", "")
+    while True:
+        record.upstream_attempts += 1
+        resp = transport.request(
+            "POST", settings.hf_inference_url, token=token, settings=settings, deadline=deadline, json_body=payload
+        )
+        record.upstream_status, record.upstream_ms = resp.status, round(resp.elapsed_ms, 1)
+        if resp.status == 200:
+            resp.json()  # must be JSON; the bytes go back unchanged (but never an echoed token)
+            return resp.body.replace(token.encode(), b"[redacted]") if token else resp.body
+        wait = _loading_wait(resp)
+        if wait is not None and wait + 0.5 < deadline.remaining() - settings.deadline_margin:
+            time.sleep(wait)  # the upstream asked us to come back; the deadline still allows it
+            continue
+        raise map_error(resp, token, wait)
+
+
+def _loading_wait(resp: transport.UpstreamResponse) -> float | None:
+    """Seconds the upstream says the model needs to load, or None if this is not a loading 503."""
+    if resp.status != 503:
+        return None
+    try:
+        estimated = float(resp.json().get("estimated_time"))
+    except (errors.ProxyError, AttributeError, TypeError, ValueError):
+        return None
+    return min(max(estimated, 0.1), MAX_LOADING_WAIT) if estimated == estimated else None
+
+
+def map_error(resp: transport.UpstreamResponse, token: str, loading_wait: float | None = None) -> errors.ProxyError:
+    status = resp.status
+    message = transport.safe_upstream_message(resp.body, token)
+    if status in (401, 403) or (status == 400 and message and "token" in message.lower()):
+        return errors.upstream_auth_failed()
+    if status == 402:
+        return errors.upstream_quota_exceeded()
+    if status == 404:
+        return errors.model_not_served()
+    if status == 410:
+        return errors.upstream_retired()
+    if status in (400, 413, 422):
+        return errors.upstream_rejected_request(message)
+    if status == 429:
+        return errors.upstream_rate_limited(transport.retry_after_seconds(resp.headers, DEFAULT_RETRY_AFTER))
+    if status == 503:
+        if loading_wait is not None:
+            return errors.model_loading(max(1, round(loading_wait)))
+        return errors.upstream_unavailable(transport.retry_after_seconds(resp.headers, DEFAULT_RETRY_AFTER))
+    if status == 504:
+        return errors.upstream_timeout()
+    return errors.upstream_error(status)

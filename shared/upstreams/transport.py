@@ -1,0 +1,141 @@
+"""The one HTTP path to every upstream: a pooled session, explicit timeouts, the deadline.
+
+One ``requests.Session`` per warm process, so a warm function reuses its TCP/TLS connection.
+Only headers we build go upstream: the caller's Authorization, Cookie, Host and X-Forwarded-*
+are never copied (a forwarded X-Forwarded-Host is suspected of router 404s, gpt-load #430).
+Network faults become :class:`ProxyError` here, so no route sees a ``requests`` exception.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from shared import __version__, errors
+from shared.deadline import Deadline
+from shared.settings import Settings
+
+USER_AGENT = f"hfproxy/{__version__}"
+_session = None
+
+
+def session():
+    """The process-wide session, created on first use (``requests`` is not imported before)."""
+    global _session
+    if _session is None:
+        import requests
+
+        _session = requests.Session()
+        _session.trust_env = False  # no ~/.netrc auth or proxy variables leaking into upstream calls
+        _session.headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
+    return _session
+
+
+def reset_session() -> None:
+    global _session
+    if _session is not None:
+        _session.close()
+    _session = None
+
+
+@dataclass
+class UpstreamResponse:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    elapsed_ms: float
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise errors.upstream_bad_response() from None
+
+
+def timeouts(settings: Settings, deadline: Deadline) -> tuple[float, float]:
+    """(connect, read) timeouts that never outlive the request's deadline."""
+    remaining = deadline.remaining()
+    if remaining <= 0.05:
+        raise errors.upstream_timeout()
+    return min(settings.connect_timeout, remaining), min(settings.read_timeout, remaining)
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    token: str,
+    settings: Settings,
+    deadline: Deadline,
+    json_body: Any = None,
+    accept: str = "application/json",
+) -> UpstreamResponse:
+    """Send one request and read the whole answer before the deadline, or raise a ProxyError."""
+    import requests
+
+    headers = {"Authorization": f"Bearer {token}", "Accept": accept}
+    started = time.perf_counter()
+    try:
+        resp = session().request(
+            method,
+            url,
+            json=json_body,
+            headers=headers,
+            timeout=timeouts(settings, deadline),
+            stream=True,
+            allow_redirects=False,
+        )
+        with resp:
+            body = _read_capped(resp, settings.max_upstream_bytes, deadline)
+    except requests.exceptions.ConnectTimeout:
+        raise errors.upstream_timeout() from None
+    except requests.exceptions.ReadTimeout:
+        raise errors.upstream_timeout() from None
+    except requests.exceptions.RequestException:  # refused, DNS, reset, truncated body
+        raise errors.upstream_unreachable() from None
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    lowered = {k.lower(): v for k, v in resp.headers.items()}
+    return UpstreamResponse(resp.status_code, lowered, body, elapsed_ms)
+
+
+def _read_capped(resp, limit: int, deadline: Deadline) -> bytes:
+    chunks, size = [], 0
+    for chunk in resp.iter_content(65536):
+        size += len(chunk)
+        if size > limit:
+            raise errors.ProxyError(502, "upstream_too_large", "The upstream answer was larger than the proxy accepts.")
+        if deadline.expired():
+            raise errors.upstream_timeout()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def retry_after_seconds(headers: dict[str, str], default: int) -> int:
+    raw = headers.get("retry-after", "").strip()
+    if raw.isdigit():
+        return max(1, min(int(raw), 3600))
+    return default
+
+
+def safe_upstream_message(body: bytes, token: str, limit: int = 300) -> str | None:
+    """The upstream's own error sentence, when it is a plain string: redacted, trimmed, printable."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    message = data.get("error") if isinstance(data, dict) else None
+    if isinstance(message, list):
+        message = "; ".join(str(m) for m in message if isinstance(m, str))
+    if not isinstance(message, str) or not message:
+        return None
+    message = redact(message, token)
+    message = "".join(ch if ch.isprintable() else " " for ch in message)
+    return message[:limit].strip() or None
+
+
+def redact(text: str, token: str) -> str:
+    if token and token in text:
+        text = text.replace(token, "[redacted]")
+    return text
