@@ -44,7 +44,7 @@ def validation_failed(details: list[dict[str, str]]) -> ProxyError:
 
 
 def not_found(path: str) -> ProxyError:
-    return ProxyError(404, "not_found", "No such route. Routes: GET /api/health, POST /api/generate.")
+    return ProxyError(404, "not_found", f"No route {path[:100]!r}; see GET /api/health and the README for the routes.")
 
 
 def method_not_allowed(allowed: list[str]) -> ProxyError:
