@@ -122,7 +122,7 @@ def upstream_retired() -> ProxyError:
     return ProxyError(
         502,
         "upstream_retired",
-        "The configured URL is retired, use router.huggingface.co (set HF_INFERENCE_URL).",
+        "Hugging Face says the URL is retired, use router.huggingface.co: the operator must update HF_INFERENCE_URL.",
     )
 
 
