@@ -102,9 +102,7 @@ class ProxyApp:
         except Exception as exc:  # never a traceback, never the exception text (it may quote input)
             import logging
 
-            logging.getLogger("hfproxy").error(
-                "unhandled", extra={"error_type": type(exc).__name__, "request_id": record.request_id}
-            )
+            logging.getLogger("hfproxy").error("unhandled %s in request %s", type(exc).__name__, record.request_id)
             record.code = "internal_error"
             return Response.from_error(errors.internal_error())
 

@@ -65,7 +65,13 @@ class Request:
             if int(declared) > limit:
                 raise errors.body_too_large(limit)
         stream = self.environ.get("wsgi.input")
-        to_read = int(declared) if declared else limit + 1
+        # Without Content-Length, read only when the server marks the input terminated (chunked
+        # bodies); otherwise reading could block until the client hangs up (PEP 3333, "Input and
+        # Error Streams"; werkzeug does the same: https://github.com/pallets/werkzeug/issues/1214).
+        if declared:
+            to_read = int(declared)
+        else:
+            to_read = limit + 1 if self.environ.get("wsgi.input_terminated") else 0
         body = stream.read(to_read) if stream is not None and to_read else b""
         if len(body) > limit:
             raise errors.body_too_large(limit)

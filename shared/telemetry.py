@@ -7,6 +7,7 @@ structured line through the standard ``logging`` module.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict, dataclass
 from typing import Protocol
@@ -40,4 +41,4 @@ class Telemetry(Protocol):
 
 class LoggingTelemetry:
     def record(self, record: RequestRecord) -> None:
-        log.info("request", extra={"request": record.fields()})
+        log.info("request %s", json.dumps(record.fields(), separators=(",", ":")))

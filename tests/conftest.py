@@ -36,8 +36,9 @@ def upstream(_hf_server: FakeServer) -> Iterator[FakeServer]:
 
 @pytest.fixture
 def settings(upstream: FakeServer) -> Settings:
-    return Settings(hf_token=TEST_TOKEN, hf_inference_url=upstream.url + MODEL_PATH, request_deadline=5.0,
-                    deadline_margin=0.2)
+    return Settings(
+        hf_token=TEST_TOKEN, hf_inference_url=upstream.url + MODEL_PATH, request_deadline=5.0, deadline_margin=0.2
+    )
 
 
 @pytest.fixture

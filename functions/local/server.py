@@ -22,6 +22,7 @@ from shared.settings import Settings
 
 class _Handler(WSGIRequestHandler):
     wbufsize = 64 * 1024  # buffer the status line, headers and body; flushed once per response
+    timeout = 30  # seconds a silent client may hold a thread
 
     def setup(self) -> None:
         self.connection = self.request
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--env-file", default=".env")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s %(request)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     app.configure(local_settings(args.env_file))
     server = serve(app, args.host, args.port)
     mode = "DEMO MODE (no HF token configured: answers are canned)" if app.settings.demo_mode else "live"

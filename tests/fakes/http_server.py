@@ -118,8 +118,11 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             payload = reply.payload()
-            lines = [f"HTTP/1.1 {reply.status} Fake", f"Content-Type: {reply.content_type}",
-                     f"Content-Length: {len(payload)}"]
+            lines = [
+                f"HTTP/1.1 {reply.status} Fake",
+                f"Content-Type: {reply.content_type}",
+                f"Content-Length: {len(payload)}",
+            ]
             lines += [f"{k}: {v}" for k, v in reply.headers.items()]
             if reply.truncate:
                 payload = payload[: len(payload) // 2]

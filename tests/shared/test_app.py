@@ -15,8 +15,10 @@ def test_unknown_route_is_404_envelope(client):
     assert resp.json["code"] == "not_found"
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/api/generate"), ("PUT", "/api/generate"),
-                                              ("POST", "/api/health"), ("DELETE", "/api/health")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/api/generate"), ("PUT", "/api/generate"), ("POST", "/api/health"), ("DELETE", "/api/health")],
+)
 def test_wrong_method_is_405_with_allow(client, method, path):
     resp = client.open(path, method=method)
     assert resp.status_code == 405
@@ -49,9 +51,11 @@ def test_body_without_content_length_is_still_capped(settings, upstream):
 
     from shared.app import ProxyApp
 
-    environ = EnvironBuilder(path="/api/generate", method="POST", data=b'{"inputs": "' + b"x" * 4096 + b'"}',
-                             content_type="application/json").get_environ()
+    environ = EnvironBuilder(
+        path="/api/generate", method="POST", data=b'{"inputs": "' + b"x" * 4096 + b'"}', content_type="application/json"
+    ).get_environ()
     del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True  # what servers that de-chunk bodies set
     # WHEN it is sent
     _, status, _ = run_wsgi_app(ProxyApp(settings.with_changes(max_body_bytes=1024)), environ, buffered=True)
     # THEN the cap holds while reading
@@ -59,8 +63,24 @@ def test_body_without_content_length_is_still_capped(settings, upstream):
     assert upstream.received == []
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x"])
+def test_body_without_length_or_termination_is_not_read(settings, upstream):
+    # GIVEN a body the server did not delimit (no Content-Length, no wsgi.input_terminated)
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    from shared.app import ProxyApp
+
+    environ = EnvironBuilder(
+        path="/api/generate", method="POST", data=b'{"inputs": "Hi"}', content_type="application/json"
+    ).get_environ()
+    del environ["CONTENT_LENGTH"]
+    # WHEN it is sent, THEN the app does not block reading it, and says the body is empty
+    app_iter, status, _ = run_wsgi_app(ProxyApp(settings), environ, buffered=True)
+    assert status.startswith("400") and b"empty" in b"".join(app_iter)
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
 def test_non_json_content_type_is_415(client, upstream, content_type):
     headers = {"Content-Type": content_type} if content_type else {}
     resp = client.post("/api/generate", data=b'{"inputs": "Hi"}', headers=headers)
@@ -69,15 +89,25 @@ def test_non_json_content_type_is_415(client, upstream, content_type):
 
 
 def test_json_with_charset_is_accepted(client):
-    resp = client.post("/api/generate", data=b'{"inputs": "Hi"}',
-                       headers={"Content-Type": "application/json; charset=utf-8"})
+    resp = client.post(
+        "/api/generate", data=b'{"inputs": "Hi"}', headers={"Content-Type": "application/json; charset=utf-8"}
+    )
     assert resp.status_code == 200
 
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"{", b"not json", b'{"inputs": NaN}', b'{"inputs": "a", "parameters": {"temperature": Infinity}}',
-     b'{"inputs": "a", "inputs": "b"}', b"\xff\xfe{}", b"[" * 5000 + b"]" * 5000, b'{"inputs": ' + b"9" * 5000 + b"}"],
+    [
+        b"",
+        b"{",
+        b"not json",
+        b'{"inputs": NaN}',
+        b'{"inputs": "a", "parameters": {"temperature": Infinity}}',
+        b'{"inputs": "a", "inputs": "b"}',
+        b"\xff\xfe{}",
+        b"[" * 5000 + b"]" * 5000,
+        b'{"inputs": ' + b"9" * 5000 + b"}",
+    ],
     ids=["empty", "truncated", "text", "nan", "infinity", "duplicate-key", "not-utf8", "deep", "huge-int"],
 )
 def test_malformed_json_is_400_invalid_json(client, upstream, body):

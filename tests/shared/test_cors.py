@@ -15,8 +15,14 @@ def strict_client(settings):
 
 
 def preflight(client, origin, path="/api/generate"):
-    return client.options(path, headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                                         "Access-Control-Request-Headers": "content-type"})
+    return client.options(
+        path,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
 
 
 def test_preflight_from_allowed_origin_is_204_with_cors_headers(strict_client):

@@ -14,8 +14,11 @@ from tests.conftest import TEST_TOKEN, client_for, post_json
 
 @pytest.fixture
 def aws(monkeypatch):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(key, value)
     credentials.clear_cache()
     with mock_aws():
@@ -63,7 +66,9 @@ def test_env_token_does_not_import_boto3():
     import subprocess
     import sys
 
-    code = ("import sys; from shared.settings import Settings; from shared.credentials import resolve_token;"
-            "resolve_token(Settings(hf_token='x')); print('boto3' in sys.modules)")
+    code = (
+        "import sys; from shared.settings import Settings; from shared.credentials import resolve_token;"
+        "resolve_token(Settings(hf_token='x')); print('boto3' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

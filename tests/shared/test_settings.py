@@ -31,8 +31,15 @@ def test_token_is_not_in_the_repr():
 
 
 def test_lists_numbers_and_flags_parse():
-    s = Settings.from_env({"ALLOWED_ORIGINS": "https://a.example, https://b.example/ ,", "MAX_BODY_BYTES": "2048",
-                           "UPSTREAM_READ_TIMEOUT": "2.5", "DEMO_MODE": "yes", "HF_INFERENCE_URL": "http://x/y/"})
+    s = Settings.from_env(
+        {
+            "ALLOWED_ORIGINS": "https://a.example, https://b.example/ ,",
+            "MAX_BODY_BYTES": "2048",
+            "UPSTREAM_READ_TIMEOUT": "2.5",
+            "DEMO_MODE": "yes",
+            "HF_INFERENCE_URL": "http://x/y/",
+        }
+    )
     assert s.allowed_origins == ("https://a.example", "https://b.example")
     assert (s.max_body_bytes, s.read_timeout, s.demo_mode, s.hf_inference_url) == (2048, 2.5, True, "http://x/y")
 

@@ -56,8 +56,9 @@ def test_dotenv_supplies_the_token_but_never_overrides_the_environment(clean_env
 
 def test_live_request_through_the_real_server(clean_env, running, settings, upstream):
     base = running(settings)
-    resp = requests.post(f"{base}/api/generate", json={"inputs": "Hi"}, headers={"Origin": "http://x.example"},
-                         timeout=5)
+    resp = requests.post(
+        f"{base}/api/generate", json={"inputs": "Hi"}, headers={"Origin": "http://x.example"}, timeout=5
+    )
     assert resp.status_code == 200
     assert resp.json() == [{"generated_text": "Hi ... and the fake model continues."}]
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
@@ -75,5 +76,7 @@ def test_each_response_leaves_in_one_segment_with_nodelay(clean_env, running, se
             rest += chunk
     # THEN the status line, headers and whole body came in the first read (one write on the server)
     head, _, body = first.partition(b"\r\n\r\n")
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    length = int(
+        next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    )
     assert len(body) == length, (first, rest)

@@ -19,20 +19,40 @@ def test_each_client_shape_is_forwarded_as_hf_inputs(client, upstream, key):
 
 
 def test_parameters_and_options_are_forwarded_as_sent(client, upstream):
-    params = {"max_new_tokens": 20, "temperature": 0.7, "top_p": 0.9, "top_k": 50, "repetition_penalty": 1.2,
-              "return_full_text": False, "do_sample": True, "num_return_sequences": 2, "seed": 42,
-              "stop": ["\n"], "max_time": 10.0}
-    resp = post_json(client, "/api/generate", {"inputs": "Hi", "parameters": params,
-                                                "options": {"wait_for_model": True}})
+    params = {
+        "max_new_tokens": 20,
+        "temperature": 0.7,
+        "top_p": 0.9,
+        "top_k": 50,
+        "repetition_penalty": 1.2,
+        "return_full_text": False,
+        "do_sample": True,
+        "num_return_sequences": 2,
+        "seed": 42,
+        "stop": ["\n"],
+        "max_time": 10.0,
+    }
+    resp = post_json(
+        client, "/api/generate", {"inputs": "Hi", "parameters": params, "options": {"wait_for_model": True}}
+    )
     assert resp.status_code == 200, resp.text
     assert upstream.received[-1].json() == {"inputs": "Hi", "parameters": params, "options": {"wait_for_model": True}}
 
 
 def test_upstream_gets_the_server_token_and_none_of_the_callers_headers(client, upstream):
     # GIVEN a caller that sends its own credentials and proxy headers
-    resp = post_json(client, "/api/generate", {"inputs": "Hi"}, headers={
-        "Authorization": "Bearer caller-token", "Cookie": "session=abc", "X-Forwarded-For": "1.2.3.4",
-        "X-Forwarded-Host": "evil.example", "X-Custom": "x"})
+    resp = post_json(
+        client,
+        "/api/generate",
+        {"inputs": "Hi"},
+        headers={
+            "Authorization": "Bearer caller-token",
+            "Cookie": "session=abc",
+            "X-Forwarded-For": "1.2.3.4",
+            "X-Forwarded-Host": "evil.example",
+            "X-Custom": "x",
+        },
+    )
     # THEN only the server's token goes upstream, and nothing of the caller's
     assert resp.status_code == 200
     sent = upstream.received[-1].headers
