@@ -14,7 +14,6 @@ import binascii
 import serverless_wsgi
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
 from shared import errors
@@ -23,9 +22,10 @@ from shared.deadline import TIME_BUDGET_KEY
 from shared.http import Response
 from shared.telemetry import RequestRecord
 
+# service "hfproxy" is also the core's stdlib logger name, so the core's own lines come out as
+# powertools JSON with the correlation id too.
 logger = Logger(service="hfproxy")
 metrics = Metrics(namespace="hfproxy", service="hfproxy")
-copy_config_to_registered_loggers(source_logger=logger, include={"hfproxy"})
 
 
 class PowertoolsTelemetry:
