@@ -83,6 +83,7 @@ class Settings:
     deadline_margin: float = 1.0
     max_upstream_bytes: int = 2 * 1024 * 1024
     demo_mode: bool = False
+    proxy_signature_secret: str | None = field(default=None, repr=False)  # shared/proxy_signature.py
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +105,7 @@ class Settings:
             request_deadline=_number(env, "REQUEST_DEADLINE_SECONDS", 25.0, float, 0.1, 900),
             deadline_margin=_number(env, "DEADLINE_MARGIN_SECONDS", 1.0, float, 0, 60),
             demo_mode=_flag(env, "DEMO_MODE"),
+            proxy_signature_secret=_text(env, "PROXY_SIGNATURE_SECRET"),
         )
 
     @property
