@@ -80,16 +80,15 @@ def build(env: dict, source: Path = SOURCE, publish: Path = PUBLISH) -> list[str
 
 
 def main() -> int:
+    env = dict(os.environ)
     try:
-        warnings = build(dict(os.environ))
+        warnings = build(env)
     except BuildError as exc:
         print(f"hfproxy build failed: {exc}", file=sys.stderr)
         return 1
     for warning in warnings:
         print(f"hfproxy warning: {warning}", file=sys.stderr)
-    print(
-        f"hfproxy: published {PUBLISH.relative_to(ROOT)} with /api/* proxied to {backend_base(os.environ.get(BACKEND_VARIABLE))}"
-    )
+    print(f"hfproxy: published {PUBLISH} with /api/* proxied to {backend_base(env.get(BACKEND_VARIABLE))}")
     return 0
 
 
