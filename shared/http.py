@@ -17,6 +17,8 @@ JSON_TYPE = "application/json"
 # Adapters whose platform cannot stream a response body (Lambda behind API Gateway) set this to
 # False in the WSGI environ; routes then answer buffered. Absent means streaming works.
 CAN_STREAM_KEY = "hfproxy.can_stream"
+# Sent when a client asked for a stream that this platform cannot deliver (answer is buffered).
+STREAMING_UNAVAILABLE = {"X-HFProxy-Streaming": "unavailable"}
 # Streaming headers: no proxy buffering (nginx-style proxies honour X-Accel-Buffering), no caching.
 EVENT_STREAM_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",

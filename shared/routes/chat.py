@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from shared.http import Request, Response
+from shared.http import STREAMING_UNAVAILABLE, Request, Response
 from shared.routes.context import Context
 from shared.schemas import validate
 from shared.schemas.chat import ChatRequest
 from shared.upstreams import demo, hf_chat, sse
-
-STREAMING_HEADER = "X-HFProxy-Streaming"
-UNAVAILABLE = {STREAMING_HEADER: "unavailable"}
 
 
 def handle(request: Request, ctx: Context) -> Response:
@@ -34,7 +31,7 @@ def handle(request: Request, ctx: Context) -> Response:
     )
     model = body.model or settings.chat_default_model
     streaming = body.stream and request.can_stream
-    headers = UNAVAILABLE if body.stream and not streaming else {}
+    headers = STREAMING_UNAVAILABLE if body.stream and not streaming else {}
     ctx.record.model = model
     ctx.record.prompt_chars = sum(len(m.content) for m in body.messages)
     payload = body.upstream_payload(model, stream=streaming, default_max_tokens=settings.chat_max_tokens)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from shared import errors
 from shared.deadline import Deadline
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
@@ -59,21 +58,11 @@ def open_stream(
 
 
 def relay(stream: sse.UpstreamStream, *, token: str, record: RequestRecord) -> Iterator[bytes]:
-    return sse.relay(stream, token=token, is_final=_is_done, error_of=lambda e: stream_error(e, token), record=record)
+    def error_of(event: sse.Event):
+        return hf_inference.stream_error(event, token)
+
+    return sse.relay(stream, token=token, is_final=_is_done, error_of=error_of, record=record)
 
 
 def _is_done(event: sse.Event) -> bool:
     return event.data.strip() == sse.DONE
-
-
-def stream_error(event: sse.Event, token: str) -> errors.ProxyError | None:
-    """An error sent inside a 200 stream: ``{"error": "..."}`` (TGI) or ``{"error": {"message"}}``."""
-    if event.event == "error":
-        data = event.json()
-        return errors.upstream_stream_error(transport.safe_upstream_message(data, token) if data else None)
-    if '"error"' not in event.data:
-        return None
-    data = event.json()
-    if not isinstance(data, dict) or not data.get("error"):
-        return None
-    return errors.upstream_stream_error(transport.safe_upstream_message(data, token))

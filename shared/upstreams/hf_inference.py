@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 
 from shared import errors
 from shared.deadline import Deadline
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
-from shared.upstreams import transport
+from shared.upstreams import sse, transport
 
 NAME = "hf-inference"
 DEFAULT_RETRY_AFTER = 20
@@ -102,3 +103,44 @@ def openai_error_code(body: bytes) -> str | None:
     error = data.get("error") if isinstance(data, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
     return code if isinstance(code, str) else None
+
+
+def open_stream(
+    payload: dict, *, token: str, settings: Settings, deadline: Deadline, record: RequestRecord
+) -> sse.UpstreamStream | bytes:
+    """Start a TGI token stream (``"stream": true``). Returns the open stream, or the JSON body if
+    the model answered 200 without streaming; a refusal (e.g. 400 "`stream` is not supported for
+    this model" from non-TGI models) raises the mapped error before our client gets any byte."""
+    record.upstream_attempts += 1
+    stream = sse.open_stream(
+        "POST", settings.hf_inference_url, token=token, settings=settings, deadline=deadline, json_body=payload
+    )
+    record.upstream_status, record.upstream_ms = stream.status, round(stream.elapsed_ms, 1)
+    if stream.status == 200 and stream.is_event_stream:
+        return stream
+    resp = stream.read_body(settings.max_upstream_bytes)
+    if resp.status != 200:
+        raise map_error(resp, token, _loading_wait(resp))
+    resp.json()
+    return resp.body.replace(token.encode(), b"[redacted]") if token else resp.body
+
+
+def relay(stream: sse.UpstreamStream, *, token: str, record: RequestRecord) -> Iterator[bytes]:
+    """TGI events: ``data:{"token": {...}, "generated_text": null}``; the last one carries the
+    whole ``generated_text``; errors come in-band as ``data:{"error": "...", "error_type": ...}``."""
+    return sse.relay(stream, token=token, is_final=_tgi_final, error_of=lambda e: stream_error(e, token), record=record)
+
+
+def _tgi_final(event: sse.Event) -> bool:
+    data = event.json()
+    return isinstance(data, dict) and data.get("generated_text") is not None
+
+
+def stream_error(event: sse.Event, token: str) -> errors.ProxyError | None:
+    """An error inside a 200 stream: ``{"error": "..."}`` (TGI) or ``{"error": {"message"}}`` (OpenAI)."""
+    if event.event != "error" and '"error"' not in event.data:
+        return None
+    data = event.json()
+    if event.event != "error" and (not isinstance(data, dict) or not data.get("error")):
+        return None
+    return errors.upstream_stream_error(transport.safe_upstream_message(data, token) if data else None)
