@@ -26,13 +26,6 @@ class Recorder:
 
 
 @pytest.fixture
-def chat_settings(settings, upstream):
-    """GIVEN the fake upstream answering chat requests (echo) at the router's chat path."""
-    upstream.default = hf_chat.echo_chat
-    return settings.with_changes(hf_chat_url=upstream.url + hf_chat.CHAT_PATH, demo_word_delay=0.0)
-
-
-@pytest.fixture
 def telemetry():
     return Recorder()
 
