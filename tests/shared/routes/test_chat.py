@@ -368,3 +368,17 @@ def test_demo_mode_without_streaming_platform_is_buffered(chat_settings, upstrea
     resp = client.post("/api/chat", json={**HELLO, "stream": True}, environ_overrides={CAN_STREAM_KEY: False})
     assert resp.json["object"] == "chat.completion"
     assert resp.headers["X-HFProxy-Streaming"] == "unavailable"
+
+
+# --- health ---------------------------------------------------------------------------------------
+
+
+def test_health_tells_the_page_the_models_and_whether_it_can_stream(chat, upstream):
+    # GIVEN the same app behind an adapter that can stream, and one that cannot
+    streaming = chat.get("/api/health").json
+    buffered = chat.get("/api/health", environ_overrides={CAN_STREAM_KEY: False}).json
+    # THEN the page learns the allowlist, the default model, and the platform's capability
+    assert streaming["upstreams"]["chat"] == {
+        "configured": True, "host": "127.0.0.1", "default_model": "Qwen/Qwen2.5-7B-Instruct",
+        "models": ["Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct", "openai/gpt-oss-20b"]}
+    assert (streaming["streaming"], buffered["streaming"]) == (True, False)
