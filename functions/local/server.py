@@ -35,6 +35,14 @@ class _Handler(WSGIRequestHandler):
     def log_message(self, format: str, *args) -> None:  # the app logs one structured line instead
         pass
 
+    def finish(self) -> None:
+        """A client that hung up mid-stream is normal: wsgiref already closed the response (which
+        dropped the upstream); flushing what is left in the buffer would only print a traceback."""
+        try:
+            super().finish()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True

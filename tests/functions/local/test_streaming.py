@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from wsgiref.simple_server import make_server
 
 import pytest
 
-from functions.local.server import serve
+from functions.local.server import ThreadingWSGIServer, _Handler
 from shared.app import ProxyApp
 from shared.telemetry import RequestRecord
 from tests.fakes import hf_chat
@@ -27,14 +28,39 @@ class Recorder:
         self.written.set()
 
 
+class ObservedServer(ThreadingWSGIServer):
+    """The real server, reporting when a connection is done and any error it would print."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.errors: list[str] = []
+        self.connection_done = threading.Event()
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        self.errors.append(repr(sys.exc_info()[1]))
+
+    def shutdown_request(self, request) -> None:
+        super().shutdown_request(request)
+        self.connection_done.set()
+
+
 @pytest.fixture
-def server(chat_settings):
+def observed(chat_settings):
     telemetry = Recorder()
-    httpd = serve(ProxyApp(chat_settings, telemetry=telemetry), port=0)
+    httpd = make_server("127.0.0.1", 0, ProxyApp(chat_settings, telemetry=telemetry), server_class=ObservedServer,
+                        handler_class=_Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd.server_port, telemetry
+    yield httpd, telemetry
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture
+def server(observed):
+    httpd, telemetry = observed
+    return httpd.server_port, telemetry
 
 
 def open_stream(port: int) -> socket.socket:
@@ -81,8 +107,9 @@ def test_each_event_leaves_the_server_before_the_upstream_has_finished(server, u
     assert [r.stream_end for r in telemetry.records] == ["done"]
 
 
-def test_a_client_that_hangs_up_stops_the_upstream_call(server, upstream):
-    port, telemetry = server
+def test_a_client_that_hangs_up_stops_the_upstream_call(observed, upstream):
+    httpd, telemetry = observed
+    port = httpd.server_port
     # GIVEN a long upstream stream (100 words, 20 ms apart), held after the first word
     reply = hf_chat.words_stream([f" w{i}" for i in range(100)], gate_after=1, stream_delay=0.02)
     upstream.enqueue(reply)
@@ -99,3 +126,6 @@ def test_a_client_that_hangs_up_stops_the_upstream_call(server, upstream):
     assert telemetry.written.wait(5)
     assert len(telemetry.records) == 1
     assert telemetry.records[0].stream_end == "client_gone"
+    # AND the server takes the hang-up in its stride: no error, no traceback in the console
+    assert httpd.connection_done.wait(5)
+    assert httpd.errors == []
