@@ -86,6 +86,8 @@ ROUTER_ERRORS = {
     "credits_402": Reply(402, json={"error": "You have exceeded your monthly included credits for Inference Providers."}),
     "gated_403": Reply(403, json={"error": "You cannot access this model unless the model owner gives you access. "
                                            "You can do so by accepting the terms."}),
+    "token_permissions_403": Reply(403, json={"error": "This authentication method does not have sufficient "
+                                                       "permissions to call Inference Providers on behalf of user u"}),
     "not_found_404": Reply(404, json={"error": "Model x/y not found."}),
     "rate_limited_429": Reply(429, json={"error": {"message": "Rate limit reached", "type": "rate_limit"}},
                               headers={"Retry-After": "9"}),

@@ -136,6 +136,7 @@ def test_rejected_content_is_never_echoed(chat, upstream):
         ("unauthorized_401", 502, "upstream_auth_failed", "HF_TOKEN"),
         ("credits_402", 502, "upstream_quota_exceeded", "credits"),
         ("gated_403", 502, "model_access_denied", "license"),
+        ("token_permissions_403", 502, "upstream_auth_failed", "HF_TOKEN"),
         ("not_found_404", 502, "model_not_served", "CHAT_MODELS"),
         ("rate_limited_429", 429, "upstream_rate_limited", "9 s"),
         ("server_error_500", 502, "upstream_error", "HTTP 500"),
