@@ -26,7 +26,7 @@ def tool(name: str) -> Path:
     path = TOOLS_BIN / name
     if path.exists():
         return path
-    message = f"{path} is missing: run `make tools` (npm ci in .tools/) to install the build-check tools"
+    message = f"{path} is missing: run `make tools` (npm install of the pinned .tools/package-lock.json)"
     if os.environ.get("CI") or os.environ.get("HFPROXY_REQUIRE_DEPLOY_TOOLS"):
         pytest.fail(message)
     pytest.skip(message)
