@@ -28,6 +28,7 @@ from tests.fuzz.strategies import (
     paths,
     payloads_with_one_wrong_field,
     valid_payloads,
+    value_at,
 )
 
 
