@@ -22,6 +22,7 @@ from shared.settings import Settings
 
 USER_AGENT = f"hfproxy/{__version__}"
 _session = None
+POOL_SIZE = 64  # upstream connections kept per host (bench/load.py runs 50 concurrent requests)
 
 
 def session():
@@ -31,6 +32,11 @@ def session():
         import requests
 
         _session = requests.Session()
+        # requests keeps 10 connections per host; a threaded server with more requests in flight
+        # discarded the rest after each use ("Connection pool is full"): a new TLS handshake each.
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE)
+        _session.mount("https://", adapter)
+        _session.mount("http://", adapter)
         _session.trust_env = False  # no ~/.netrc auth or proxy variables leaking into upstream calls
         _session.headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     return _session
