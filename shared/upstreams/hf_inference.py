@@ -37,25 +37,12 @@ def generate(
         )
         record.upstream_status, record.upstream_ms = resp.status, round(resp.elapsed_ms, 1)
         if resp.status == 200:
-            return _without_token(resp.body, resp.json(), token)  # must be JSON; otherwise unchanged
+            return transport.without_token(resp.body, resp.json(), token)  # must be JSON; otherwise unchanged
         wait = _loading_wait(resp)
         if wait is not None and wait + 0.5 < deadline.remaining() - settings.deadline_margin:
             time.sleep(wait)  # the upstream asked us to come back; the deadline still allows it
             continue
         raise map_error(resp, token, wait)
-
-
-def _without_token(body: bytes, data, token: str) -> bytes:
-    """The success body as sent, minus any echo of our token: plain, or JSON-escaped (``\\u0068f_...``),
-    which a byte search misses but the browser's JSON.parse would turn back into the token."""
-    if not token:
-        return body
-    body = body.replace(token.encode(), b"[redacted]")
-    if b"\\u" in body:
-        text = json.dumps(data, ensure_ascii=False)
-        if token in text:
-            return text.replace(token, "[redacted]").encode()
-    return body
 
 
 def _loading_wait(resp: transport.UpstreamResponse) -> float | None:
@@ -133,8 +120,7 @@ def open_stream(
     resp = stream.read_body(settings.max_upstream_bytes)
     if resp.status != 200:
         raise map_error(resp, token, _loading_wait(resp))
-    resp.json()
-    return resp.body.replace(token.encode(), b"[redacted]") if token else resp.body
+    return transport.without_token(resp.body, resp.json(), token)
 
 
 def relay(stream: sse.UpstreamStream, *, token: str, record: RequestRecord) -> Iterator[bytes]:

@@ -182,3 +182,16 @@ def redact(text: str, token: str) -> str:
     if token and token in text:
         text = text.replace(token, "[redacted]")
     return text
+
+
+def without_token(body: bytes, data, token: str) -> bytes:
+    """The success body as sent, minus any echo of our token: plain, or JSON-escaped (``\\u0068f_...``),
+    which a byte search misses but the browser's JSON.parse would turn back into the token."""
+    if not token:
+        return body
+    body = body.replace(token.encode(), b"[redacted]")
+    if b"\\u" in body:
+        text = json.dumps(data, ensure_ascii=False)
+        if token in text:
+            return text.replace(token, "[redacted]").encode()
+    return body

@@ -148,3 +148,26 @@ def test_refused_request_never_echoes_the_prompt(settings, upstream, lambda_env,
     assert set(json.loads(body)) <= {"error", "code", "details"}
     assert_no_leak(status, headers, body, logs)
     assert upstream.received == []
+
+
+CHAT_ECHOES = {
+    "200 body": Reply(json={"choices": [{"message": {"role": "assistant", "content": f"{PROMPT} {BEARER}"}}]}),
+    "200 body, JSON-escaped": Reply(
+        body=f'{{"choices": [{{"message": {{"role": "assistant", "content": "{ESCAPED_TOKEN}"}}}}]}}'.encode()
+    ),
+    "401 error": Reply(401, json={"error": {"message": f"Invalid token {BEARER}", "type": "auth"}}),
+    "500 HTML": html(500, f"{BEARER} {PROMPT}"),
+}
+
+
+@pytest.mark.parametrize("echo", CHAT_ECHOES)
+def test_chat_upstream_echoing_the_token_never_leaks_it(chat_settings, upstream, all_logs, echo):
+    # GIVEN the chat upstream hands our Authorization header back
+    upstream.enqueue(CHAT_ECHOES[echo])
+    payload = {"messages": [{"role": "user", "content": PROMPT}]}
+    resp = client_for(chat_settings).post("/api/chat", json=payload)
+    # THEN the token is in no body, header or log; the prompt in no log
+    assert_no_leak(
+        resp.status_code, dict(resp.headers), resp.get_data(as_text=True), all_logs(), prompt_in_answer_ok=True
+    )
+    assert upstream.received[0].headers["authorization"] == BEARER
