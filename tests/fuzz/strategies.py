@@ -216,7 +216,9 @@ methods = st.one_of(
     st.text(alphabet=string.ascii_letters, min_size=1, max_size=10),
 )
 paths = st.one_of(
-    st.sampled_from(["/api/generate", "/api/generate/", "/api/health", "/", "/api", "/api/GENERATE", "//api/generate"]),
+    st.sampled_from(
+        ["/api/generate", "/api/generate/", "/api/chat", "/api/health", "/", "/api", "/api/GENERATE", "//api/generate"]
+    ),
     st.text(alphabet=string.ascii_letters + string.digits + "/._-~%", max_size=60).map(lambda s: "/" + s),
 )
 origins = st.one_of(
@@ -259,6 +261,9 @@ def check_forwarded(forwarded: list, *, token: str, max_prompt: int = MAX_PROMPT
     for received in forwarded:
         assert received.headers["authorization"] == f"Bearer {token}"
         data = received.json()
+        if "messages" in data:  # /api/chat: the OpenAI-style body the chat route builds
+            assert isinstance(data["messages"], list) and data["messages"] and isinstance(data.get("model"), str)
+            continue
         assert set(data) <= {"inputs", "parameters", "options"}
         assert isinstance(data["inputs"], str) and data["inputs"].strip() and len(data["inputs"]) <= max_prompt
         assert set(data.get("parameters", {})) <= PARAMETER_KEYS
