@@ -34,6 +34,11 @@ serve: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest
 
+# Not a test: 500 requests, 50 at a time, through the `make serve` server to a loopback upstream that
+# takes 1 s (bench/load.py; README "Robustness and load" quotes its figures). Exit 1 on any error.
+load: $(VENV)/.dev
+	$(BIN)/python -m bench.load
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check shared functions tests
 
@@ -53,4 +58,4 @@ tools: $(TOOLS_BIN)/vercel
 check-deploy: $(VENV)/.dev tools
 	HFPROXY_REQUIRE_DEPLOY_TOOLS=1 $(BIN)/python -m pytest -m deploy_tools
 
-.PHONY: help serve test lint tools check-deploy
+.PHONY: help serve test lint load tools check-deploy

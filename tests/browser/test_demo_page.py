@@ -1,4 +1,4 @@
-"""The demo page (public/) in real headless Chromium, served by the `make serve` server.
+"""The demo page (public/) in real headless Chromium, served by the `make serve` server on one origin.
 
 A person types a prompt, picks gpt2 or Llama, and sees the answer, the error sentence, or the
 demo-mode notice. The Llama route is a test route on the app's route table (``ProxyApp(routes=)``)
@@ -8,7 +8,6 @@ that answers what it received, so the page's request body is checked whatever /a
 from __future__ import annotations
 
 import json
-import os
 import threading
 
 import pytest
@@ -20,30 +19,6 @@ from shared.routes import ROUTES
 from shared.settings import Settings
 from tests.conftest import MODEL_PATH, TEST_TOKEN
 from tests.fakes.http_server import Reply
-
-CHROMIUM = "/usr/bin/chromium"
-# The machine is closed and we run as root (/work/.library/env/machines/python.md).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """GIVEN Debian's Chromium, headless. Missing Chromium is a failure, never a skip."""
-    assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing: `apt-get install chromium` (what .ci/run does)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _echo_predict(request, ctx):
@@ -69,8 +44,9 @@ def site():
 
 
 @pytest.fixture
-def page(chromium):
-    context = chromium.new_context()
+def page(browser):
+    """A fresh context on the session's Chromium (tests/browser/conftest.py)."""
+    context = browser.new_context()
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
