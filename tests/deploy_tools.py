@@ -1,14 +1,12 @@
 """Build-check tools (Vercel's and Netlify's CLIs, from .tools/) and helpers for tests that drive them.
 
 The tools are Node programs used only to check our deploy configuration the way the platforms
-read it; nothing deployed needs Node. CI installs them (`.ci/run` -> `make tools`) and sets CI,
-so there a missing tool FAILS the test; on a developer machine without them the test is skipped
-with the command that installs them.
+read it; nothing deployed needs Node. `make test` installs them (`make tools`) first, so a
+missing tool FAILS the test, with the command that installs it: never a silent skip.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -27,9 +25,7 @@ def tool(name: str) -> Path:
     if path.exists():
         return path
     message = f"{path} is missing: run `make tools` (npm install of the pinned .tools/package-lock.json)"
-    if os.environ.get("CI") or os.environ.get("HFPROXY_REQUIRE_DEPLOY_TOOLS"):
-        pytest.fail(message)
-    pytest.skip(message)
+    pytest.fail(message)
 
 
 def copy_checkout(dest: Path) -> Path:
