@@ -21,6 +21,10 @@ def handle(request: Request, ctx: Context) -> Response:
             "mode": mode,
             "upstreams": {
                 "generate": {"configured": ready, "host": urlsplit(s.hf_inference_url).hostname},
+                "predict": {
+                    "configured": s.demo_mode or (s.has_credentials and s.llama_space_url is not None),
+                    "host": urlsplit(s.llama_space_url).hostname if s.llama_space_url else None,
+                },
             },
         },
     )
