@@ -245,9 +245,17 @@ def _read_events(call: _Call, path: str) -> str:
 
 def _listed_names(call: _Call, api: SpaceApi) -> list[str] | None:
     """The named endpoints the Space's ``/info`` lists, or None when it cannot be read."""
-    try:
-        resp = call.get(f"{api.prefix}/info")
-    except errors.ProxyError:
+    resp = None
+    for _ in range(2):
+        try:
+            resp = call.get(f"{api.prefix}/info")
+            break
+        except errors.ProxyError as exc:
+            # uvicorn closes the connection after an unhandled 500 (Gradio's unknown api_name):
+            # the pooled connection can be dead on reuse, so one fresh connection is worth a try.
+            if exc.code != "upstream_unreachable":
+                return None
+    if resp is None:
         return None
     info = _json_or_none(resp) if resp.status == 200 else None
     named = info.get("named_endpoints") if isinstance(info, dict) else None
