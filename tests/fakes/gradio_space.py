@@ -72,7 +72,7 @@ class FakeSpace:
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -106,8 +106,13 @@ class FakeSpace:
         if kind == "events":
             return self._stream(event_id)
         if kind == "queue_only":
-            return Reply(404, json={"detail": "This API endpoint does not accept direct HTTP POST requests. "
-                                              "Please join the queue to use this API."})
+            return Reply(
+                404,
+                json={
+                    "detail": "This API endpoint does not accept direct HTTP POST requests. "
+                    "Please join the queue to use this API."
+                },
+            )
         return Reply(404, json={"detail": "Not Found"})
 
     def _classify(self, req: Received) -> tuple[str, str, str]:
@@ -216,13 +221,19 @@ def _handler_for(space: FakeSpace) -> type[BaseHTTPRequestHandler]:
             if reply.delay and space._stop.wait(reply.delay):
                 return
             payload = reply.payload()
-            head = [f"HTTP/1.1 {reply.status} Fake", f"Content-Type: {reply.content_type}",
-                    f"Content-Length: {len(payload)}", *(f"{k}: {v}" for k, v in reply.headers.items())]
+            head = [
+                f"HTTP/1.1 {reply.status} Fake",
+                f"Content-Type: {reply.content_type}",
+                f"Content-Length: {len(payload)}",
+                *(f"{k}: {v}" for k, v in reply.headers.items()),
+            ]
             self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
 
         def _stream(self, answer: EventStream) -> None:
-            head = (f"HTTP/1.1 {answer.status} Fake\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
-                    "Transfer-Encoding: chunked\r\n\r\n").encode()
+            head = (
+                f"HTTP/1.1 {answer.status} Fake\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n"
+            ).encode()
             for delay, text in answer.events:
                 if delay and space._stop.wait(delay):
                     return

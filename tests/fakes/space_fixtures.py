@@ -1,6 +1,6 @@
 """Fixtures for the Llama Space tests: loopback fakes per Gradio generation, and a real Gradio.
 
-Test modules import what they use (``from tests.fakes.space_fixtures import ...``).
+Registered for the whole suite by ``pytest_plugins`` in tests/conftest.py.
 The real server runs the installed ``gradio`` package (a dev dependency only) in a subprocess on
 127.0.0.1, once per test session; analytics off and no share link, so nothing leaves the machine.
 """

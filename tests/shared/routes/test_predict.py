@@ -16,7 +16,7 @@ from tests.conftest import TEST_TOKEN, client_for, post_json, refused_url
 from tests.fakes import llama_space
 from tests.fakes.gradio_space import HEARTBEAT, EventStream, FakeSpace
 from tests.fakes.http_server import Reply
-from tests.fakes.space_fixtures import _fresh_discovery, real_gradio, space_settings, start_space  # noqa: F401
+from tests.fakes.space_fixtures import space_settings
 
 PROMPT = "What helps with a sore knee after running?"
 BROWSER_BODY = {
@@ -102,8 +102,13 @@ def test_contract_space_receives_the_documented_body_with_defaults(start_space):
     assert space.paths() == ["GET /config", "POST /api/predict"]
     assert space.received[-1].json() == {
         "inputs": PROMPT,
-        "parameters": {"model": "llama-2-7b-chat", "max_new_tokens": 500, "temperature": 0.7, "top_p": 0.95,
-                       "do_sample": True},
+        "parameters": {
+            "model": "llama-2-7b-chat",
+            "max_new_tokens": 500,
+            "temperature": 0.7,
+            "top_p": 0.95,
+            "do_sample": True,
+        },
     }
 
 
@@ -237,8 +242,9 @@ def test_sleeping_space_is_503_with_retry_after(start_space):
 def test_building_space_html_200_on_call_is_503(start_space):
     # GIVEN a Gradio 4.44 Space whose host answers the call with a 200 HTML "building" page
     space = start_space(FakeSpace.gradio4())
-    space.override("call", Reply(200, body=b"<html>Building</html>", content_type="text/html",
-                                 headers={"Retry-After": "12"}))
+    space.override(
+        "call", Reply(200, body=b"<html>Building</html>", content_type="text/html", headers={"Retry-After": "12"})
+    )
     resp = predict(space_settings(space.url))
     assert resp.status_code == 503 and resp.json["code"] == "space_unavailable"
     assert resp.headers["Retry-After"] == "12"
@@ -271,8 +277,13 @@ def test_gradio4_error_event_null_is_502_without_reason(start_space):
 
 def test_gradio613_error_event_dict_gives_the_spaces_message(start_space):
     # GIVEN Gradio 6.13+, whose error event carries {"error": str, ...}
-    space = start_space(FakeSpace("6.13.0", prefix="/gradio_api",
-                                  error_event_data='{"error": "CUDA out of memory, retry later", "visible": true}'))
+    space = start_space(
+        FakeSpace(
+            "6.13.0",
+            prefix="/gradio_api",
+            error_event_data='{"error": "CUDA out of memory, retry later", "visible": true}',
+        )
+    )
     resp = predict(space_settings(space.url), {"inputs": llama_space.FAILING_PROMPT})
     assert resp.status_code == 502
     assert resp.json["error"] == "The Llama Space failed to answer: CUDA out of memory, retry later"
