@@ -30,6 +30,7 @@ class RequestRecord:
     upstream_status: int | None = None
     upstream_ms: float | None = None
     upstream_attempts: int = 0
+    stream_end: str | None = None  # streamed answers: "done", "error" or "client_gone"
 
     def fields(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}

@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from shared import errors
 from shared.app import REQUEST_ID_KEY, ProxyApp
 from shared.deadline import TIME_BUDGET_KEY
-from shared.http import Response
+from shared.http import CAN_STREAM_KEY, Response
 from shared.telemetry import RequestRecord
 
 # service "hfproxy" is also the core's stdlib logger name, so the core's own lines come out as
@@ -48,6 +48,7 @@ def lambda_handler(event: dict, context) -> dict:
     def with_platform(environ: dict, start_response):
         environ[TIME_BUDGET_KEY] = budget
         environ[REQUEST_ID_KEY] = context.aws_request_id
+        environ[CAN_STREAM_KEY] = False  # Python Lambda cannot stream a response (aws-lambda-roadmap #39)
         return app(environ, start_response)
 
     try:

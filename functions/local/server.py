@@ -21,7 +21,10 @@ from shared.settings import Settings
 
 
 class _Handler(WSGIRequestHandler):
-    wbufsize = 64 * 1024  # buffer the status line, headers and body; flushed once per response
+    # Buffer the status line, headers and body; wsgiref flushes after each body chunk it writes
+    # (BaseHandler.write -> _flush), so a plain response leaves in one write and a streamed one
+    # (server-sent events) leaves chunk by chunk, headers together with the first event.
+    wbufsize = 64 * 1024
     timeout = 30  # seconds a silent client may hold a thread
 
     def setup(self) -> None:
@@ -31,6 +34,14 @@ class _Handler(WSGIRequestHandler):
 
     def log_message(self, format: str, *args) -> None:  # the app logs one structured line instead
         pass
+
+    def finish(self) -> None:
+        """A client that hung up mid-stream is normal: wsgiref already closed the response (which
+        dropped the upstream); flushing what is left in the buffer would only print a traceback."""
+        try:
+            super().finish()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

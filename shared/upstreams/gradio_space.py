@@ -218,25 +218,27 @@ def _call_protocol(call: _Call, api: SpaceApi, data: list) -> str:
 
 
 def _read_events(call: _Call, path: str) -> str:
-    silence = max(call.settings.read_timeout, SSE_SILENCE)
-    with transport.stream(
+    stream = sse.open_stream(
         "GET",
         call.space + path,
         token=call.token,
         settings=call.settings,
         deadline=call.deadline,
-        read_timeout=silence,
-    ) as answer:
+        read_timeout=max(call.settings.read_timeout, SSE_SILENCE),
+    )
+    try:
         call.record.upstream_attempts += 1
-        call.record.upstream_status = answer.status
-        if answer.status != 200:
-            raise _fault(transport.UpstreamResponse(answer.status, answer.headers, answer.read(), 0.0))
-        for event in sse.events(answer.lines()):
-            if event.name == "complete":
+        call.record.upstream_status = stream.status
+        if stream.status != 200:
+            raise _fault(stream.read_body(call.settings.max_upstream_bytes))
+        for event in stream.events():
+            if event.event == "complete":
                 return _text_from(_parse(event.data), call.token)
-            if event.name == "error":
+            if event.event == "error":
                 raise errors.space_error(_error_event_message(event.data, call.token))
             # "generating" (a partial answer: the final one comes with "complete"), "heartbeat"
+    finally:
+        stream.close()
     raise errors.ProxyError(502, "upstream_bad_response", "The Llama Space's event stream ended without an answer.")
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,13 +119,19 @@ def retry_after_seconds(headers: dict[str, str], default: int) -> int:
     return default
 
 
-def safe_upstream_message(body: bytes, token: str, limit: int = 300) -> str | None:
-    """The upstream's own error sentence, when it is a plain string: redacted, trimmed, printable."""
+def safe_upstream_message(body: bytes | dict, token: str, limit: int = 300) -> str | None:
+    """The upstream's own error sentence, redacted, trimmed, printable.
+
+    ``body`` is raw JSON bytes or an already parsed object (an in-band stream error); ``error``
+    may be a string, a list of strings, or OpenAI's ``{"message", "type", "code"}`` object.
+    """
     try:
-        data = json.loads(body)
+        data = json.loads(body) if isinstance(body, (bytes, str)) else body
     except ValueError:
         return None
     message = data.get("error") if isinstance(data, dict) else None
+    if isinstance(message, dict):  # OpenAI-style {"error": {"message", "type", "code"}} (router /v1)
+        message = message.get("message")
     if isinstance(message, list):
         message = "; ".join(str(m) for m in message if isinstance(m, str))
     if not isinstance(message, str) or not message:
@@ -141,97 +145,3 @@ def redact(text: str, token: str) -> str:
     if token and token in text:
         text = text.replace(token, "[redacted]")
     return text
-
-
-class UpstreamStream:
-    """An answer being read: status and headers now, the body line by line within the deadline."""
-
-    def __init__(self, resp, settings: Settings, deadline: Deadline, read_timeout: float) -> None:
-        self.status = resp.status_code
-        self.headers = {k.lower(): v for k, v in resp.headers.items()}
-        self._resp, self._settings, self._deadline = resp, settings, deadline
-        self._read_timeout = read_timeout
-
-    def _chunks(self):
-        """Raw chunks as they arrive. Each socket read waits at most until the deadline: a
-        per-read timeout alone would let a heartbeat every 15 s keep the stream open forever."""
-        import urllib3
-
-        raw, size = self._resp.raw, 0
-        while True:
-            remaining = self._deadline.remaining()
-            if remaining <= 0.05:
-                raise errors.upstream_timeout()
-            sock = getattr(getattr(raw, "connection", None), "sock", None)
-            if sock is not None:
-                sock.settimeout(min(self._read_timeout, remaining))
-            try:
-                chunk = raw.read1(65536, decode_content=True)
-            except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
-                raise errors.upstream_timeout() from None
-            except (urllib3.exceptions.HTTPError, OSError):  # reset, truncated chunk, bad gzip
-                if self._deadline.expired():
-                    raise errors.upstream_timeout() from None
-                raise errors.upstream_unreachable() from None
-            if not chunk:
-                return
-            size += len(chunk)
-            if size > self._settings.max_upstream_bytes:
-                raise errors.ProxyError(
-                    502, "upstream_too_large", "The upstream answer was larger than the proxy accepts."
-                )
-            yield chunk
-
-    def lines(self):
-        """Decoded lines without their end-of-line (``\\n``, ``\\r\\n`` or ``\\r``, as SSE allows)."""
-        pending = b""
-        for chunk in self._chunks():
-            pending += chunk
-            *complete, pending = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-            for line in complete:
-                yield line.decode("utf-8", "replace")
-        if pending:
-            yield pending.decode("utf-8", "replace")
-
-    def read(self) -> bytes:
-        return b"".join(self._chunks())
-
-
-@contextmanager
-def stream(
-    method: str,
-    url: str,
-    *,
-    token: str,
-    settings: Settings,
-    deadline: Deadline,
-    read_timeout: float | None = None,
-    json_body: Any = None,
-    accept: str = "text/event-stream",
-) -> Iterator[UpstreamStream]:
-    """Like :func:`request`, for answers read while they arrive (server-sent events).
-
-    ``read_timeout`` is the longest silence tolerated between two reads (it must exceed the
-    upstream's heartbeat interval); the deadline still bounds the whole exchange.
-    """
-    import requests
-
-    headers = {"Authorization": f"Bearer {token}", "Accept": accept}
-    silence = read_timeout or settings.read_timeout
-    try:
-        connect, _ = timeouts(settings, deadline)
-        resp = session().request(
-            method,
-            url,
-            json=json_body,
-            headers=headers,
-            timeout=(connect, min(silence, deadline.remaining())),
-            stream=True,
-            allow_redirects=False,
-        )
-    except requests.exceptions.Timeout:
-        raise errors.upstream_timeout() from None
-    except requests.exceptions.RequestException:
-        raise errors.upstream_unreachable() from None
-    with resp:
-        yield UpstreamStream(resp, settings, deadline, silence)

@@ -9,6 +9,7 @@ sent upstream (headers, body), and ``connections`` counts accepted TCP connectio
 from __future__ import annotations
 
 import json
+import select
 import socket
 import threading
 from collections import deque
@@ -29,6 +30,14 @@ class Reply:
     drop: bool = False  # close the connection without answering
     truncate: bool = False  # promise the full Content-Length, send half the body, then close
     content_type: str = "application/json"
+    # A streamed answer (server-sent events): each bytes piece is written as it comes, headers
+    # with the first one; a threading.Event in the list holds the rest until a test sets it.
+    stream: list[bytes | threading.Event] | None = None
+    stream_delay: float = 0.0  # seconds between pieces (a model writing tokens)
+    chunked: bool = True  # False: no Content-Length and no chunking, the body ends at close
+    sent: list[bytes] = field(default_factory=list)  # pieces written so far
+    finished: threading.Event = field(default_factory=threading.Event)  # every piece was written
+    aborted: threading.Event = field(default_factory=threading.Event)  # the client hung up first
 
     def payload(self) -> bytes:
         if self.body is not None:
@@ -117,6 +126,9 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
             if reply.drop:
                 self.close_connection = True
                 return
+            if reply.stream is not None:
+                self._stream(reply)
+                return
             payload = reply.payload()
             lines = [
                 f"HTTP/1.1 {reply.status} Fake",
@@ -128,6 +140,44 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
                 payload = payload[: len(payload) // 2]
                 self.close_connection = True
             self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
+
+        def _stream(self, reply: Reply) -> None:
+            """Write the pieces one by one; stop as soon as the client (the proxy) hangs up."""
+            self.close_connection = True
+            lines = [f"HTTP/1.1 {reply.status} Fake", f"Content-Type: {reply.content_type}"]
+            lines.append("Transfer-Encoding: chunked" if reply.chunked else "Connection: close")
+            lines += [f"{k}: {v}" for k, v in reply.headers.items()]
+            pending = ("\r\n".join(lines) + "\r\n\r\n").encode()
+            try:
+                for index, piece in enumerate(reply.stream or []):
+                    if isinstance(piece, threading.Event):
+                        if pending:  # the headers go out before we wait
+                            self.wfile.write(pending)
+                            pending = b""
+                        piece.wait(10)
+                        continue
+                    if index and reply.stream_delay and fake._stop.wait(reply.stream_delay):
+                        return
+                    if self._client_gone():
+                        reply.aborted.set()
+                        return
+                    frame = f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if reply.chunked else piece
+                    self.wfile.write(pending + frame)
+                    pending = b""
+                    reply.sent.append(piece)
+                self.wfile.write(pending + (b"0\r\n\r\n" if reply.chunked else b""))
+                reply.finished.set()
+            except (BrokenPipeError, ConnectionResetError):
+                reply.aborted.set()
+
+        def _client_gone(self) -> bool:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            try:
+                return self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                return True
 
         do_GET = do_POST = do_PUT = do_DELETE = _serve
 

@@ -131,7 +131,7 @@ def test_gradio4_two_step_call(start_space):
         "POST /call/predict",
         "GET /call/predict",
     ]
-    assert space.received[-1].headers["accept"] == "text/event-stream"
+    assert space.received[-1].headers["accept"].startswith("text/event-stream")
 
 
 def test_data_order_is_configurable(start_space):
@@ -376,6 +376,19 @@ def test_heartbeats_do_not_outlive_the_deadline(start_space):
     # THEN 504 at the deadline, not after the 20 s of heartbeats
     assert resp.status_code == 504 and resp.json["code"] == "upstream_timeout"
     assert 1.2 < elapsed < 2.5
+
+
+def test_each_read_is_bounded_by_the_deadline(start_space):
+    # GIVEN heartbeats 1 s apart and a 1.5 s deadline: the read that starts at ~1.0 s would wait
+    # until the next heartbeat at ~2.0 s if only the timeout set when the stream opened applied
+    space = start_space(FakeSpace.gradio4())
+    space.override("events", EventStream([(0.9, HEARTBEAT)] + [(1.0, HEARTBEAT)] * 10))
+    started = time.monotonic()
+    resp = predict(space_settings(space.url, request_deadline=1.5))
+    elapsed = time.monotonic() - started
+    # THEN 504 at the deadline, not at the next heartbeat
+    assert resp.status_code == 504 and resp.json["code"] == "upstream_timeout"
+    assert 1.3 < elapsed < 1.75
 
 
 def test_silent_stream_times_out_at_the_deadline(start_space):
