@@ -344,6 +344,30 @@ def test_gradio_before_420_queue_only_is_unsupported(start_space):
     assert "4.10.0" in resp.json["error"]
 
 
+def test_data_the_endpoint_refuses_is_502_naming_the_setting(start_space):
+    # GIVEN a Gradio 5.x Space that refuses the data list (422, a validator error)
+    space = start_space(FakeSpace("5.49.1", prefix="/gradio_api"))
+    space.override("call", Reply(422, json={"detail": [{"type": "missing", "loc": ["body", "data"]}]}))
+    resp = predict(space_settings(space.url))
+    assert resp.status_code == 502 and resp.json["code"] == "space_inputs_rejected"
+    assert "LLAMA_DATA_ORDER" in resp.json["error"]
+
+
+def test_answer_without_text_is_502(start_space):
+    # GIVEN a Gradio 3.37 Space whose output is not text (an image component, say)
+    space = start_space(FakeSpace.gradio3())
+    space.override("run", Reply(json={"data": [{"path": "/tmp/x.png"}], "is_generating": False}))
+    resp = predict(space_settings(space.url))
+    assert resp.status_code == 502 and resp.json["code"] == "upstream_bad_response"
+
+
+def test_hub_rate_limit_is_429_with_retry_after(start_space):
+    space = start_space(FakeSpace.gradio4())
+    space.override("call", Reply(429, json={"error": "rate limited"}, headers={"Retry-After": "7"}))
+    resp = predict(space_settings(space.url))
+    assert resp.status_code == 429 and resp.headers["Retry-After"] == "7"
+
+
 def test_private_space_rejecting_the_token(start_space):
     space = start_space(FakeSpace.gradio4())
     space.override("config", Reply(401, json={"error": "Invalid credentials in Authorization header"}))
