@@ -156,7 +156,7 @@ def _api_for(config: dict) -> SpaceApi:
     if not isinstance(prefix, str):
         prefix = GRADIO_PREFIX if major >= 5 else ""
     prefix = prefix.rstrip("/")
-    if (major, minor) < (4, 20):  # no /call route before 4.20 (gradio CHANGELOG 4.20.0)
+    if (major, minor) < (4, 20):  # /call arrived in 4.20 (UPSTREAMS.md, "Gradio Space")
         return SpaceApi("rest", version, prefix)
     return SpaceApi("call", version, prefix)
 
