@@ -178,6 +178,80 @@ def upstream_unavailable(retry_after: int) -> ProxyError:
     )
 
 
+# --- the Llama Space (POST /api/predict) ---------------------------------------------------------
+
+
+def space_unavailable(retry_after: int) -> ProxyError:
+    return ProxyError(
+        503,
+        "space_unavailable",
+        f"The Llama Space is asleep, building or restarting; retry in {retry_after} s.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def space_queue_full(retry_after: int) -> ProxyError:
+    return ProxyError(
+        503,
+        "space_queue_full",
+        f"The Llama Space's queue is full; retry in {retry_after} s.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def space_error(message: str | None) -> ProxyError:
+    why = f": {message}" if message else " (it gave no reason)."
+    return ProxyError(502, "space_error", f"The Llama Space failed to answer{why}")
+
+
+def space_api_name_unknown(name: str, listed: list[str] | None) -> ProxyError:
+    if listed is None:
+        known = "its /info could not be read"
+    else:
+        known = "its /info lists " + (", ".join(f"/{n}" for n in listed) if listed else "no named endpoints")
+    return ProxyError(
+        502,
+        "space_api_name_unknown",
+        f"The Llama Space has no API endpoint /{name}; {known}. The operator must set LLAMA_SPACE_API_NAME.",
+    )
+
+
+def space_inputs_rejected(status: int) -> ProxyError:
+    return ProxyError(
+        502,
+        "space_inputs_rejected",
+        f"The Llama Space did not accept the inputs (HTTP {status}); the operator must match LLAMA_DATA_ORDER to "
+        "the endpoint's parameters in the Space's /info.",
+    )
+
+
+def space_endpoint_missing() -> ProxyError:
+    return ProxyError(
+        502,
+        "space_endpoint_missing",
+        "The Llama Space does not serve the documented POST /api/predict; the operator must set "
+        "LLAMA_SPACE_PROTOCOL=gradio (or auto).",
+    )
+
+
+def space_not_gradio() -> ProxyError:
+    return ProxyError(
+        502,
+        "space_not_gradio",
+        "LLAMA_SPACE_PROTOCOL is gradio but the Space's /config is not a Gradio config; the operator must check "
+        "LLAMA_SPACE_URL (the https://OWNER-SPACE.hf.space host) or use LLAMA_SPACE_PROTOCOL=contract.",
+    )
+
+
+def space_protocol_unsupported(version: str) -> ProxyError:
+    return ProxyError(
+        502,
+        "space_protocol_unsupported",
+        f"The Llama Space runs Gradio {version[:20]}, which only answers through its queue; upgrade it to "
+        "Gradio 4.20 or newer.",
+    )
+
+
 # --- server-side (500) --------------------------------------------------------------------------
 
 

@@ -18,6 +18,12 @@ DEFAULT_CHAT_URL = "https://router.huggingface.co/v1/chat/completions"
 # gated, so a fresh token works without accepting a licence first.
 DEFAULT_CHAT_MODELS = ("Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct", "openai/gpt-oss-20b")
 
+# The Llama Space of seed 003: its model dropdown, and its button function's argument order.
+LLAMA_MODELS = ("llama-2-7b", "llama-2-13b", "llama-2-7b-chat", "llama-2-13b-chat")
+LLAMA_PARAMETERS = ("inputs", "model", "max_new_tokens", "temperature", "top_p", "do_sample")
+LLAMA_DATA_ORDER = ("inputs", "model", "max_new_tokens", "temperature")
+LLAMA_PROTOCOLS = ("auto", "contract", "gradio")
+
 # Seed 001 names the token HUGGINGFACE_API_KEY; HF_TOKEN is huggingface_hub's own name.
 TOKEN_VARIABLES = ("HF_TOKEN", "HUGGINGFACE_API_KEY")
 
@@ -69,6 +75,21 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
     return tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (_text(env, name, default) or default).lower()
+    if value not in choices:
+        raise ConfigError(f"Setting {name} must be one of: {', '.join(choices)}.")
+    return value
+
+
+def _data_order(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    order = _list(env, name, LLAMA_DATA_ORDER)
+    unknown = [item for item in order if item not in LLAMA_PARAMETERS]
+    if not order or unknown or len(set(order)) != len(order):
+        raise ConfigError(f"Setting {name} must list distinct names among: {', '.join(LLAMA_PARAMETERS)}.")
+    return order
+
+
 def _chat_settings(env: Mapping[str, str]) -> dict:
     models = _list(env, "CHAT_MODELS", DEFAULT_CHAT_MODELS)
     if not models:
@@ -104,6 +125,12 @@ class Settings:
     deadline_margin: float = 1.0
     max_upstream_bytes: int = 2 * 1024 * 1024
     demo_mode: bool = False
+    llama_space_url: str | None = None
+    llama_space_protocol: str = "auto"
+    llama_space_api_name: str = "predict"
+    llama_models: tuple[str, ...] = LLAMA_MODELS
+    llama_data_order: tuple[str, ...] = LLAMA_DATA_ORDER
+    llama_max_new_tokens: int = 1024
     hf_chat_url: str = DEFAULT_CHAT_URL
     chat_models: tuple[str, ...] = DEFAULT_CHAT_MODELS
     chat_default_model: str = DEFAULT_CHAT_MODELS[0]
@@ -134,6 +161,12 @@ class Settings:
             deadline_margin=_number(env, "DEADLINE_MARGIN_SECONDS", 1.0, float, 0, 60),
             demo_mode=_flag(env, "DEMO_MODE"),
             proxy_signature_secret=_text(env, "PROXY_SIGNATURE_SECRET"),
+            llama_space_url=_url(env, "LLAMA_SPACE_URL", None),
+            llama_space_protocol=_choice(env, "LLAMA_SPACE_PROTOCOL", "auto", LLAMA_PROTOCOLS),
+            llama_space_api_name=(_text(env, "LLAMA_SPACE_API_NAME", "predict") or "").strip("/") or "predict",
+            llama_models=_list(env, "LLAMA_MODELS", LLAMA_MODELS),
+            llama_data_order=_data_order(env, "LLAMA_DATA_ORDER"),
+            llama_max_new_tokens=_number(env, "LLAMA_MAX_NEW_TOKENS", 1024, int, 10, 1024),
             **_chat_settings(env),
         )
 

@@ -14,6 +14,8 @@ from shared.settings import Settings
 from tests.fakes import hf_inference
 from tests.fakes.http_server import FakeServer
 
+pytest_plugins = ["tests.fakes.space_fixtures"]  # the Llama Space fakes and the real Gradio server
+
 # Looks like a token to the proxy, but not to secret scanners (no 30+ alphanumeric run).
 TEST_TOKEN = "hf_fake-test-token-7Q2x"
 MODEL_PATH = "/hf-inference/models/openai-community/gpt2"

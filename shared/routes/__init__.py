@@ -28,6 +28,12 @@ def _generate(request: Request, ctx: Context) -> Response:
     return handle(request, ctx)
 
 
+def _predict(request: Request, ctx: Context) -> Response:
+    from shared.routes.predict import handle
+
+    return handle(request, ctx)
+
+
 def _health(request: Request, ctx: Context) -> Response:
     from shared.routes.health import handle
 
@@ -38,4 +44,5 @@ ROUTES: dict[str, dict[str, Handler]] = {
     "/api/chat": {"POST": _chat},
     "/api/generate": {"POST": _generate},
     "/api/health": {"GET": _health},
+    "/api/predict": {"POST": _predict},
 }

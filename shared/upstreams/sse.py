@@ -135,8 +135,9 @@ def encode_error(error: errors.ProxyError) -> bytes:
 class UpstreamStream:
     """An open upstream response. Iterate :meth:`events` (or :meth:`chunks`); always :meth:`close`."""
 
-    def __init__(self, resp, started: float, deadline: Deadline) -> None:
+    def __init__(self, resp, started: float, deadline: Deadline, read_timeout: float | None = None) -> None:
         self._resp = resp
+        self.read_timeout = read_timeout  # the longest silence between two reads (None: as opened)
         self.status: int = resp.status_code
         self.headers: dict[str, str] = {k.lower(): v for k, v in resp.headers.items()}
         self.elapsed_ms = (time.perf_counter() - started) * 1000
@@ -173,6 +174,7 @@ class UpstreamStream:
         while True:
             if self.deadline.expired():
                 raise errors.upstream_timeout()
+            self._bound_next_read()
             try:
                 chunk = raw.read1(_READ_SIZE)
             except ReadTimeoutError:
@@ -184,6 +186,18 @@ class UpstreamStream:
             if not chunk:
                 return
             yield chunk
+
+    def _bound_next_read(self) -> None:
+        """Let the next socket read wait no longer than the deadline. A read timeout fixed when the
+        stream opened is per read: an upstream that sends a heartbeat every 15 s (Gradio) would
+        otherwise keep the stream, and the request, open past its deadline."""
+        sock = getattr(getattr(self._resp.raw, "connection", None), "sock", None)
+        if sock is None:
+            return
+        if self.read_timeout is None:
+            self.read_timeout = sock.gettimeout()
+        limit = self.deadline.remaining()
+        sock.settimeout(max(0.01, min(limit, self.read_timeout) if self.read_timeout else limit))
 
     def events(self) -> Iterator[Event]:
         return iter_events(self.chunks())
@@ -203,12 +217,19 @@ def open_stream(
     settings: Settings,
     deadline: Deadline,
     json_body: Any = None,
+    read_timeout: float | None = None,
 ) -> UpstreamStream:
-    """Send the request and return once the upstream's headers are in; the body is not read yet."""
+    """Send the request and return once the upstream's headers are in; the body is not read yet.
+
+    ``read_timeout`` (default ``UPSTREAM_READ_TIMEOUT``) is the longest silence allowed between
+    two reads; it must exceed the upstream's heartbeat interval. The deadline bounds every read.
+    """
     import requests
 
     headers = {"Authorization": f"Bearer {token}", "Accept": f"{EVENT_STREAM}, application/json"}
     headers["Accept-Encoding"] = "identity"  # a compressed stream would be held back by the decoder
+    connect, _ = transport.timeouts(settings, deadline)  # raises upstream_timeout when no time is left
+    silence = read_timeout or settings.read_timeout
     started = time.perf_counter()
     try:
         resp = transport.session().request(
@@ -216,7 +237,7 @@ def open_stream(
             url,
             json=json_body,
             headers=headers,
-            timeout=transport.timeouts(settings, deadline),
+            timeout=(connect, min(silence, deadline.remaining())),
             stream=True,
             allow_redirects=False,
         )
@@ -224,7 +245,7 @@ def open_stream(
         raise errors.upstream_timeout() from None
     except requests.exceptions.RequestException:
         raise errors.upstream_unreachable() from None
-    return UpstreamStream(resp, started, deadline)
+    return UpstreamStream(resp, started, deadline, silence)
 
 
 def relay(

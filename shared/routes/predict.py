@@ -1,0 +1,41 @@
+"""``POST /api/predict``: the Llama Space of seed 003, behind its documented contract.
+
+The browser always sends ``{"inputs", "parameters"}`` and always gets ``{"generated_text"}``;
+:mod:`shared.upstreams.gradio_space` speaks whichever protocol the Space does.
+"""
+
+from __future__ import annotations
+
+from shared.http import Request, Response
+from shared.routes.context import Context
+from shared.schemas import validate
+from shared.schemas.predict import PredictRequest
+from shared.upstreams import demo, gradio_space
+
+
+def handle(request: Request, ctx: Context) -> Response:
+    settings = ctx.settings
+    body = validate(
+        PredictRequest,
+        request.json(settings.max_body_bytes),
+        {
+            "models": settings.llama_models,
+            "max_new_tokens": settings.llama_max_new_tokens,
+            "max_prompt_chars": settings.max_prompt_chars,
+        },
+    )
+    ctx.record.prompt_chars = len(body.inputs)
+    ctx.record.model = body.parameters.model
+    if settings.demo_mode:
+        ctx.record.upstream = demo.NAME
+        return Response.json(200, {"generated_text": demo.complete(body.inputs)}, demo.MODE_HEADER)
+    ctx.record.upstream = gradio_space.NAME
+    text = gradio_space.predict(
+        body.arguments(),
+        body.contract_payload(),
+        token=ctx.token(),
+        settings=settings,
+        deadline=ctx.deadline,
+        record=ctx.record,
+    )
+    return Response.json(200, {"generated_text": text})

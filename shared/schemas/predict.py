@@ -1,0 +1,82 @@
+"""Body of ``POST /api/predict``: the contract seed 003's Llama Space *documents*.
+
+``{"inputs": str, "parameters": {"model", "max_new_tokens", "temperature", "top_p", "do_sample"}}``
+with the seed's defaults. Ranges are the Space's own sliders (max_new_tokens 10..1024 step 10,
+temperature 0.1..1.5); ``max_new_tokens`` is also capped by ``LLAMA_MAX_NEW_TOKENS`` and ``model``
+must be in ``LLAMA_MODELS``. Unknown keys are rejected, so nothing unvetted reaches the Space.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+)
+
+Strict = ConfigDict(extra="forbid", allow_inf_nan=False)
+DEFAULT_MAX_NEW_TOKENS = 500
+
+
+class PredictParameters(BaseModel):
+    model_config = Strict
+
+    model: Annotated[StrictStr, Field(validate_default=True)] = "llama-2-7b-chat"
+    # None -> the seed's 500, or the server's cap when that is lower (an omitted value is never a 400).
+    max_new_tokens: Annotated[Annotated[StrictInt, Field(ge=10, le=1024)] | None, Field(validate_default=True)] = None
+    temperature: Annotated[StrictFloat, Field(ge=0.1, le=1.5)] = 0.7
+    top_p: Annotated[StrictFloat, Field(ge=0, le=1)] = 0.95
+    do_sample: StrictBool = True
+
+    @field_validator("model")
+    @classmethod
+    def _allowed_model(cls, value: str, info: ValidationInfo) -> str:
+        allowed = (info.context or {}).get("models")
+        if allowed is not None and value not in allowed:
+            raise ValueError(f"must be one of: {', '.join(allowed)}")
+        return value
+
+    @field_validator("max_new_tokens")
+    @classmethod
+    def _cap_tokens(cls, value: int | None, info: ValidationInfo) -> int:
+        cap = (info.context or {}).get("max_new_tokens")
+        if value is None:
+            return DEFAULT_MAX_NEW_TOKENS if cap is None else min(DEFAULT_MAX_NEW_TOKENS, cap)
+        if cap is not None and value > cap:
+            raise ValueError(f"must be at most {cap} on this server")
+        return value
+
+
+class PredictRequest(BaseModel):
+    model_config = Strict
+
+    inputs: StrictStr
+    # default_factory + validate_default: a body without "parameters" still gets the allowlist
+    # and the cap checked against the seed's defaults, with the same validation context.
+    parameters: Annotated[PredictParameters, Field(default_factory=dict, validate_default=True)]
+
+    @field_validator("inputs")
+    @classmethod
+    def _prompt(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            raise ValueError("the prompt must not be empty")
+        limit = (info.context or {}).get("max_prompt_chars")
+        if limit is not None and len(value) > limit:
+            raise ValueError(f"the prompt must be at most {limit} characters")
+        return value
+
+    def arguments(self) -> dict:
+        """Every value the Space may need, by name (the names ``LLAMA_DATA_ORDER`` lists)."""
+        return {"inputs": self.inputs, **self.parameters.model_dump()}
+
+    def contract_payload(self) -> dict:
+        """The documented body, complete: the Space sees the same defaults the browser was promised."""
+        return {"inputs": self.inputs, "parameters": self.parameters.model_dump()}
