@@ -26,9 +26,20 @@ CODE = ("shared", "functions")
 
 def _pip_target(requirements: list[str], target: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-         "--target", str(target), *requirements],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--target",
+            str(target),
+            *requirements,
+        ],
+        capture_output=True,
+        text=True,
     )
     if done.returncode:
         raise RuntimeError(f"pip install --target failed:\n{done.stderr}")
@@ -42,7 +53,8 @@ def _copy_code(target: Path) -> None:
 def size_of(path: Path) -> int:
     total = 0
     for folder, _, files in os.walk(path):
-        total += sum(os.path.getsize(os.path.join(folder, f)) for f in files if not os.path.islink(os.path.join(folder, f)))
+        paths = (os.path.join(folder, f) for f in files)
+        total += sum(os.path.getsize(p) for p in paths if not os.path.islink(p))
     return total
 
 

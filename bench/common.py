@@ -21,7 +21,7 @@ class UpstreamClient:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.host, self.port = url[len("http://"):].split("/")[0].split(":")
+        self.host, self.port = url[len("http://") :].split("/")[0].split(":")
 
     def _call(self, method: str, path: str) -> dict:
         conn = http.client.HTTPConnection(self.host, int(self.port), timeout=5)
@@ -48,7 +48,10 @@ class Upstream(UpstreamClient):
     def __enter__(self) -> Upstream:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.upstream", "--delay", str(self.delay)],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         url = self.proc.stdout.readline().strip()
         if not url.startswith("http://127.0.0.1:"):
@@ -73,7 +76,11 @@ def run_probe(name: str, env: dict[str, str], *args: str, timeout: float = 120) 
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         subprocess.run(
             [sys.executable, "-m", "bench.probes", name, out.name, *args],
-            cwd=ROOT, env=env, check=True, timeout=timeout, stdout=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=timeout,
+            stdout=subprocess.DEVNULL,
         )
         return json.loads(Path(out.name).read_text())
 

@@ -19,7 +19,11 @@ UPSTREAM_DELAY = 1.0
 def _start_server(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "functions.local.server", "--port", "0", "--env-file", ""],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     line = proc.stdout.readline()  # "hfproxy on http://127.0.0.1:PORT - live"
     if "http://127.0.0.1:" not in line or "DEMO" in line:

@@ -13,13 +13,12 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
 
 from bench import bundle, concurrency
-from bench.common import PAYLOAD, ROOT, Upstream, median, proxy_env, run_probe
+from bench.common import PAYLOAD, Upstream, median, proxy_env, run_probe
 
 WARM_ROUNDS = int(os.environ.get("BENCH_WARM_ROUNDS", "2000"))
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "15"))
@@ -29,8 +28,10 @@ MB = 1024 * 1024
 
 def machine() -> str:
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}, {datetime.date.today().isoformat()}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}, {datetime.date.today().isoformat()}"
+    )
 
 
 def event_file(tmp: str) -> str:
@@ -65,19 +66,42 @@ def warm(table: Table, env: dict, event: str) -> None:
     r = run_probe("warm", env, event, str(WARM_ROUNDS), timeout=600)
     ours, direct, base = (median(r["times"][k]) for k in ("ours", "direct", "baseline"))
     assert r["same_answer"], "the three paths must return the same answer"
-    table.add(f"warm overhead, median of {WARM_ROUNDS} interleaved (lambda_handler, HTTP API v2 event)",
-              f"{ours * 1e6:.0f} µs", f"{direct * 1e6:.0f} µs direct requests.Session().post",
-              f"{ours / direct:.2f}", "≤ 1.15", ours / direct <= 1.15)
-    table.add("  seed-000-style Flask baseline, same event, same front door",
-              f"{base * 1e6:.0f} µs", f"{direct * 1e6:.0f} µs direct", f"{base / direct:.2f}", "(reference)", None)
+    table.add(
+        f"warm overhead, median of {WARM_ROUNDS} interleaved (lambda_handler, HTTP API v2 event)",
+        f"{ours * 1e6:.0f} µs",
+        f"{direct * 1e6:.0f} µs direct requests.Session().post",
+        f"{ours / direct:.2f}",
+        "≤ 1.15",
+        ours / direct <= 1.15,
+    )
+    table.add(
+        "  seed-000-style Flask baseline, same event, same front door",
+        f"{base * 1e6:.0f} µs",
+        f"{direct * 1e6:.0f} µs direct",
+        f"{base / direct:.2f}",
+        "(reference)",
+        None,
+    )
     c = r["connections"]
-    table.add("upstream TCP connections for 100 sequential invocations (first one cold)",
-              str(c["ours"]), f"{c['baseline']} (Flask baseline)", "-", "1", c["ours"] == 1)
+    table.add(
+        "upstream TCP connections for 100 sequential invocations (first one cold)",
+        str(c["ours"]),
+        f"{c['baseline']} (Flask baseline)",
+        "-",
+        "1",
+        c["ours"] == 1,
+    )
 
 
 def cold(table: Table, env: dict, event: str) -> None:
-    runs: dict[str, list[float]] = {"ours": [], "requests": [], "baseline": [],
-                                    "ours_first": [], "requests_first": [], "baseline_first": []}
+    runs: dict[str, list[float]] = {
+        "ours": [],
+        "requests": [],
+        "baseline": [],
+        "ours_first": [],
+        "requests_first": [],
+        "baseline_first": [],
+    }
     loaded_import: set[str] = set()
     loaded_first: set[str] = set()
     for _ in range(COLD_RUNS):  # interleaved, so a busy moment hits every subject alike
@@ -93,21 +117,44 @@ def cold(table: Table, env: dict, event: str) -> None:
                 loaded_first |= set(got["loaded"])
     m = {k: median(v) for k, v in runs.items()}
     ratio = m["ours"] / m["requests"]
-    table.add(f"cold start: fresh-process import, median of {COLD_RUNS}",
-              f"{m['ours'] * 1e3:.1f} ms", f"{m['requests'] * 1e3:.1f} ms import requests",
-              f"{ratio:.2f}", "≤ 1.6", ratio <= 1.6)
+    table.add(
+        f"cold start: fresh-process import, median of {COLD_RUNS}",
+        f"{m['ours'] * 1e3:.1f} ms",
+        f"{m['requests'] * 1e3:.1f} ms import requests",
+        f"{ratio:.2f}",
+        "≤ 1.6",
+        ratio <= 1.6,
+    )
     first = m["ours_first"] / m["requests_first"]
-    table.add("  cold import + first request (what import skipped is paid here)",
-              f"{m['ours_first'] * 1e3:.1f} ms", f"{m['requests_first'] * 1e3:.1f} ms import requests + requests.post",
-              f"{first:.2f}", "(reported)", None)
-    table.add("  Flask baseline: import / import + first request",
-              f"{m['baseline'] * 1e3:.1f} / {m['baseline_first'] * 1e3:.1f} ms", "-", "-", "(reference)", None)
+    table.add(
+        "  cold import + first request (what import skipped is paid here)",
+        f"{m['ours_first'] * 1e3:.1f} ms",
+        f"{m['requests_first'] * 1e3:.1f} ms import requests + requests.post",
+        f"{first:.2f}",
+        "(reported)",
+        None,
+    )
+    table.add(
+        "  Flask baseline: import / import + first request",
+        f"{m['baseline'] * 1e3:.1f} / {m['baseline_first'] * 1e3:.1f} ms",
+        "-",
+        "-",
+        "(reference)",
+        None,
+    )
     heavy = sorted(loaded_first & {"boto3", "aws_lambda_powertools.utilities.parameters"})
-    table.add("  boto3 / powertools parameters imported (no secret ARN configured)",
-              ", ".join(heavy) or "neither", "-", "-", "neither", not heavy)
+    table.add(
+        "  boto3 / powertools parameters imported (no secret ARN configured)",
+        ", ".join(heavy) or "neither",
+        "-",
+        "-",
+        "neither",
+        not heavy,
+    )
     lazy = sorted(loaded_import & {"requests", "pydantic"})
-    table.add("  requests / pydantic imported at cold import", ", ".join(lazy) or "neither", "-", "-",
-              "(reported)", None)
+    table.add(
+        "  requests / pydantic imported at cold import", ", ".join(lazy) or "neither", "-", "-", "(reported)", None
+    )
 
 
 def memory(table: Table, env: dict, event: str) -> None:
@@ -119,10 +166,22 @@ def memory(table: Table, env: dict, event: str) -> None:
 
     peak, growth = figures(got["ours"])
     base_peak, base_growth = figures(got["baseline"])
-    table.add(f"memory: peak RSS after {MEMORY_REQUESTS} warm requests", f"{peak:.1f} MB",
-              f"{base_peak:.1f} MB Flask baseline", f"{peak / base_peak:.2f}", "≤ 60 MB", peak <= 60)
-    table.add(f"memory: RSS growth, request 100 → {MEMORY_REQUESTS}", f"{growth:+.2f} MB",
-              f"{base_growth:+.2f} MB Flask baseline", "-", "< 2 MB", growth < 2)
+    table.add(
+        f"memory: peak RSS after {MEMORY_REQUESTS} warm requests",
+        f"{peak:.1f} MB",
+        f"{base_peak:.1f} MB Flask baseline",
+        f"{peak / base_peak:.2f}",
+        "≤ 60 MB",
+        peak <= 60,
+    )
+    table.add(
+        f"memory: RSS growth, request 100 → {MEMORY_REQUESTS}",
+        f"{growth:+.2f} MB",
+        f"{base_growth:+.2f} MB Flask baseline",
+        "-",
+        "< 2 MB",
+        growth < 2,
+    )
 
 
 def bundles(table: Table) -> list[str]:
@@ -132,8 +191,14 @@ def bundles(table: Table) -> list[str]:
         b = got[name]
         size = b["bytes"] / MB
         bad = b["forbidden"]
-        table.add(label, f"{size:.1f} MB", ", ".join(bad) or "no moto/pytest/boto3/botocore", "-",
-                  "≤ 26 MB, no test tools", size <= 26 and not bad)
+        table.add(
+            label,
+            f"{size:.1f} MB",
+            ", ".join(bad) or "no moto/pytest/boto3/botocore",
+            "-",
+            "≤ 26 MB, no test tools",
+            size <= 26 and not bad,
+        )
         top = ", ".join(f"{n} {s / MB:.1f}" for n, s in b["top"])
         notes.append(f"{label}: {b['how']}; largest (MB): {top}")
     return notes
@@ -142,9 +207,14 @@ def bundles(table: Table) -> list[str]:
 def local_concurrency(table: Table) -> None:
     got = concurrency.measure()
     ok = got["ok"] == got["clients"] and got["seconds"] <= 1.5
-    table.add(f"local server: {got['clients']} concurrent requests, upstream {got['upstream_delay']:.0f} s each",
-              f"{got['seconds']:.2f} s ({got['ok']}/{got['clients']} ok)", f"{got['upstream_delay']:.2f} s upstream",
-              f"{got['seconds'] / got['upstream_delay']:.2f}", "≤ 1.5 s", ok)
+    table.add(
+        f"local server: {got['clients']} concurrent requests, upstream {got['upstream_delay']:.0f} s each",
+        f"{got['seconds']:.2f} s ({got['ok']}/{got['clients']} ok)",
+        f"{got['upstream_delay']:.2f} s upstream",
+        f"{got['seconds'] / got['upstream_delay']:.2f}",
+        "≤ 1.5 s",
+        ok,
+    )
 
 
 def main() -> int:
