@@ -13,6 +13,8 @@ PORT ?= 8000
 help:
 	@echo "make serve   run the proxy on http://$(HOST):$(PORT) (demo mode when no HF token is configured)"
 	@echo "make test    install everything and run the whole test suite"
+	@echo "make tools   install the build-check tools (Vercel and Netlify CLIs, Node; never deployed)"
+	@echo "make check-deploy   run only the tests that drive those CLIs (fails if they are missing)"
 	@echo "make bench   measure overhead, connection reuse, cold start, bundle, memory (fails on a missed target)"
 
 $(BIN)/python:
@@ -43,7 +45,28 @@ serve: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest
 
+# Not a test: 500 requests, 50 at a time, through the `make serve` server to a loopback upstream that
+# takes 1 s (bench/load.py; README "Robustness and load" quotes its figures). Exit 1 on any error.
+load: $(VENV)/.dev
+	$(BIN)/python -m bench.load
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check shared functions tests
 
-.PHONY: help serve test lint
+# Build-check tools: Vercel's and Netlify's CLIs check our deploy configuration the way the
+# platforms read it (`vercel build`, `netlify build/dev --offline`). Node runs them; nothing
+# deployed needs Node. Pinned by .tools/package-lock.json.
+TOOLS_BIN := .tools/node_modules/.bin
+
+# `npm install --no-save` installs the locked versions; `npm ci` refuses this lock because npm
+# leaves deno's other-platform optional packages out of it (https://github.com/npm/cli/issues/8320).
+$(TOOLS_BIN)/vercel: .tools/package.json .tools/package-lock.json
+	cd .tools && npm install --include=dev --no-save --no-audit --no-fund
+	touch $@
+
+tools: $(TOOLS_BIN)/vercel
+
+check-deploy: $(VENV)/.dev tools
+	HFPROXY_REQUIRE_DEPLOY_TOOLS=1 $(BIN)/python -m pytest -m deploy_tools
+
+.PHONY: help serve test lint load tools check-deploy

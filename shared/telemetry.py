@@ -30,6 +30,7 @@ class RequestRecord:
     upstream_status: int | None = None
     upstream_ms: float | None = None
     upstream_attempts: int = 0
+    stream_end: str | None = None  # streamed answers: "done", "error" or "client_gone"
 
     def fields(self) -> dict:
         # vars(), not dataclasses.asdict(): the values are flat, and asdict's deep copy cost ~4 µs a request

@@ -42,6 +42,16 @@ def settings(upstream: FakeServer) -> Settings:
 
 
 @pytest.fixture
+def chat_settings(settings: Settings, upstream: FakeServer) -> Iterator[Settings]:
+    """GIVEN the fake upstream also answering the router's chat API (echo) at /v1/chat/completions."""
+    from tests.fakes import hf_chat
+
+    default, upstream.default = upstream.default, hf_chat.echo_chat
+    yield settings.with_changes(hf_chat_url=upstream.url + hf_chat.CHAT_PATH, demo_word_delay=0.0)
+    upstream.default = default
+
+
+@pytest.fixture
 def client(settings: Settings) -> Client:
     return Client(ProxyApp(settings))
 

@@ -9,7 +9,7 @@ never bodies or tokens (https://docs.powertools.aws.dev/lambda/python/latest/cor
 
 from __future__ import annotations
 
-import binascii
+import base64
 
 import serverless_wsgi
 from aws_lambda_powertools import Logger, Metrics
@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from shared import errors
 from shared.app import REQUEST_ID_KEY, ProxyApp
 from shared.deadline import TIME_BUDGET_KEY
-from shared.http import Response
+from shared.http import CAN_STREAM_KEY, Response
 from shared.telemetry import RequestRecord
 
 # service "hfproxy" is also the core's stdlib logger name, so the core's own lines come out as
@@ -48,10 +48,22 @@ def lambda_handler(event: dict, context) -> dict:
     def with_platform(environ: dict, start_response):
         environ[TIME_BUDGET_KEY] = budget
         environ[REQUEST_ID_KEY] = context.aws_request_id
+        environ[CAN_STREAM_KEY] = False  # Python Lambda cannot stream a response (aws-lambda-roadmap #39)
         return app(environ, start_response)
 
     try:
         return serverless_wsgi.handle_request(with_platform, event, context)
-    except binascii.Error:  # isBase64Encoded with a body that is not base64: serverless-wsgi raises
-        error = Response.from_error(errors.ProxyError(400, "invalid_body_encoding", "The body is not valid base64."))
-        return {"statusCode": error.status, "headers": error.headers, "body": error.body.decode()}
+    except ValueError:  # raised while serverless-wsgi translates the event, before the app runs
+        error = Response.from_error(_unreadable(event))
+    return {"statusCode": error.status, "headers": error.headers, "body": error.body.decode()}
+
+
+def _unreadable(event: dict) -> errors.ProxyError:
+    """Which part of the event could not be read: a base64 body that does not decode (binascii.Error,
+    or ValueError for non-ASCII text), else a header value with CR/LF (werkzeug's Headers refuses it)."""
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(event.get("body") or "")
+        except ValueError:
+            return errors.ProxyError(400, "invalid_body_encoding", "The body is not valid base64.")
+    return errors.ProxyError(400, "invalid_header", "A request header value is malformed.")

@@ -13,7 +13,10 @@ Network faults become :class:`ProxyError` here, so no route sees a urllib3 excep
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +26,7 @@ from shared.settings import Settings
 
 USER_AGENT = f"hfproxy/{__version__}"
 BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
-POOL_SIZE = 64  # connections kept per upstream host: the local server runs requests concurrently
+POOL_SIZE = 64  # upstream connections kept per host (bench/load.py runs 50 concurrent requests)
 _pool = None
 _session = None
 
@@ -46,6 +49,11 @@ def session():
         import requests
 
         _session = requests.Session()
+        # requests keeps 10 connections per host; a threaded server with more requests in flight
+        # discarded the rest after each use ("Connection pool is full"): a new TLS handshake each.
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE)
+        _session.mount("https://", adapter)
+        _session.mount("http://", adapter)
         _session.trust_env = False  # no ~/.netrc auth or proxy variables leaking into upstream calls
         _session.headers = dict(BASE_HEADERS)
     return _session
@@ -116,7 +124,8 @@ def request(
         )
         data = None
         try:
-            data = _read_capped(resp, settings.max_upstream_bytes, deadline)
+            with _cut_off_at(deadline, resp):
+                data = _read_capped(resp, settings.max_upstream_bytes, deadline)
         finally:
             if data is None:  # not read to the end: the connection cannot serve another request
                 resp.close()
@@ -125,16 +134,47 @@ def request(
         raise errors.upstream_unreachable() from None
     except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError):
         raise errors.upstream_timeout() from None
-    except (urllib3.exceptions.HTTPError, OSError):  # reset, truncated body, bad gzip
-        raise errors.upstream_unreachable() from None
+    except (urllib3.exceptions.HTTPError, OSError):  # reset, truncated body, bad gzip, cut off
+        raise (errors.upstream_timeout() if deadline.expired() else errors.upstream_unreachable()) from None
     elapsed_ms = (time.perf_counter() - started) * 1000
     lowered = {name.lower(): resp.headers[name] for name in resp.headers}  # repeated headers joined by ", "
     return UpstreamResponse(resp.status, lowered, data, elapsed_ms)
 
 
+@contextmanager
+def _cut_off_at(deadline: Deadline, resp):
+    """Shut the upstream socket down when the deadline passes, so reading the body ends then.
+
+    The read timeout bounds each recv(), not the whole body: an upstream that trickles a byte
+    every few hundred ms kept a 1 s request reading for 40 s (tests/faults). shutdown() wakes the
+    blocked recv() with EOF; urllib3 then drops the connection instead of pooling it.
+    """
+    raw = getattr(resp, "raw", resp)  # a requests Response, or urllib3's own
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is None:  # already read whole (tiny bodies) or not a socket: nothing left to bound
+        yield
+        return
+
+    def cut() -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    timer = threading.Timer(max(0.0, deadline.remaining()), cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 def _read_capped(resp, limit: int, deadline: Deadline) -> bytes:
     chunks, size = [], 0
-    for chunk in resp.stream(65536, decode_content=True):
+    # urllib3's response here; a requests Response from sse.py's streaming session
+    reader = resp.iter_content(65536) if hasattr(resp, "iter_content") else resp.stream(65536, decode_content=True)
+    for chunk in reader:
         size += len(chunk)
         if size > limit:
             raise errors.ProxyError(502, "upstream_too_large", "The upstream answer was larger than the proxy accepts.")
@@ -151,13 +191,19 @@ def retry_after_seconds(headers: dict[str, str], default: int) -> int:
     return default
 
 
-def safe_upstream_message(body: bytes, token: str, limit: int = 300) -> str | None:
-    """The upstream's own error sentence, when it is a plain string: redacted, trimmed, printable."""
+def safe_upstream_message(body: bytes | dict, token: str, limit: int = 300) -> str | None:
+    """The upstream's own error sentence, redacted, trimmed, printable.
+
+    ``body`` is raw JSON bytes or an already parsed object (an in-band stream error); ``error``
+    may be a string, a list of strings, or OpenAI's ``{"message", "type", "code"}`` object.
+    """
     try:
-        data = json.loads(body)
+        data = json.loads(body) if isinstance(body, (bytes, str)) else body
     except ValueError:
         return None
     message = data.get("error") if isinstance(data, dict) else None
+    if isinstance(message, dict):  # OpenAI-style {"error": {"message", "type", "code"}} (router /v1)
+        message = message.get("message")
     if isinstance(message, list):
         message = "; ".join(str(m) for m in message if isinstance(m, str))
     if not isinstance(message, str) or not message:
@@ -171,3 +217,16 @@ def redact(text: str, token: str) -> str:
     if token and token in text:
         text = text.replace(token, "[redacted]")
     return text
+
+
+def without_token(body: bytes, data, token: str) -> bytes:
+    """The success body as sent, minus any echo of our token: plain, or JSON-escaped (``\\u0068f_...``),
+    which a byte search misses but the browser's JSON.parse would turn back into the token."""
+    if not token:
+        return body
+    body = body.replace(token.encode(), b"[redacted]")
+    if b"\\u" in body:
+        text = json.dumps(data, ensure_ascii=False)
+        if token in text:
+            return text.replace(token, "[redacted]").encode()
+    return body

@@ -9,7 +9,9 @@ sent upstream (headers, body), and ``connections`` counts accepted TCP connectio
 from __future__ import annotations
 
 import json
+import select
 import socket
+import struct
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -28,7 +30,17 @@ class Reply:
     delay: float = 0.0  # seconds before answering (a slow upstream), cut short at shutdown
     drop: bool = False  # close the connection without answering
     truncate: bool = False  # promise the full Content-Length, send half the body, then close
+    reset: bool = False  # promise the full Content-Length, send half the body, then abort with a TCP RST
+    trickle: float = 0.0  # send headers at once, then the body one byte every `trickle` seconds
     content_type: str = "application/json"
+    # A streamed answer (server-sent events): each bytes piece is written as it comes, headers
+    # with the first one; a threading.Event in the list holds the rest until a test sets it.
+    stream: list[bytes | threading.Event] | None = None
+    stream_delay: float = 0.0  # seconds between pieces (a model writing tokens)
+    chunked: bool = True  # False: no Content-Length and no chunking, the body ends at close
+    sent: list[bytes] = field(default_factory=list)  # pieces written so far
+    finished: threading.Event = field(default_factory=threading.Event)  # every piece was written
+    aborted: threading.Event = field(default_factory=threading.Event)  # the client hung up first
 
     def payload(self) -> bytes:
         if self.body is not None:
@@ -117,6 +129,9 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
             if reply.drop:
                 self.close_connection = True
                 return
+            if reply.stream is not None:
+                self._stream(reply)
+                return
             payload = reply.payload()
             lines = [
                 f"HTTP/1.1 {reply.status} Fake",
@@ -124,10 +139,63 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
                 f"Content-Length: {len(payload)}",
             ]
             lines += [f"{k}: {v}" for k, v in reply.headers.items()]
-            if reply.truncate:
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+            if reply.truncate or reply.reset:
                 payload = payload[: len(payload) // 2]
                 self.close_connection = True
-            self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
+            if reply.trickle:
+                self.wfile.write(head)
+                for byte in payload:
+                    if fake._stop.wait(reply.trickle):
+                        return
+                    try:
+                        self.wfile.write(bytes([byte]))
+                    except OSError:  # the proxy gave up and hung up: that is the point
+                        return
+            else:
+                self.wfile.write(head + payload)
+            if reply.reset:  # SO_LINGER 0: close() sends RST instead of FIN (socket(7))
+                self.wfile.flush()
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+
+        def _stream(self, reply: Reply) -> None:
+            """Write the pieces one by one; stop as soon as the client (the proxy) hangs up."""
+            self.close_connection = True
+            lines = [f"HTTP/1.1 {reply.status} Fake", f"Content-Type: {reply.content_type}"]
+            lines.append("Transfer-Encoding: chunked" if reply.chunked else "Connection: close")
+            lines += [f"{k}: {v}" for k, v in reply.headers.items()]
+            pending = ("\r\n".join(lines) + "\r\n\r\n").encode()
+            try:
+                for index, piece in enumerate(reply.stream or []):
+                    if isinstance(piece, threading.Event):
+                        if pending:  # the headers go out before we wait
+                            self.wfile.write(pending)
+                            pending = b""
+                        piece.wait(10)
+                        continue
+                    if index and reply.stream_delay and fake._stop.wait(reply.stream_delay):
+                        return
+                    if self._client_gone():
+                        reply.aborted.set()
+                        return
+                    frame = f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if reply.chunked else piece
+                    self.wfile.write(pending + frame)
+                    pending = b""
+                    reply.sent.append(piece)
+                self.wfile.write(pending + (b"0\r\n\r\n" if reply.chunked else b""))
+                reply.finished.set()
+            except (BrokenPipeError, ConnectionResetError):
+                reply.aborted.set()
+
+        def _client_gone(self) -> bool:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            try:
+                return self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                return True
 
         do_GET = do_POST = do_PUT = do_DELETE = _serve
 
