@@ -15,6 +15,7 @@ help:
 	@echo "make test    install everything and run the whole test suite"
 	@echo "make tools   install the build-check tools (Vercel and Netlify CLIs, Node; never deployed)"
 	@echo "make check-deploy   run only the tests that drive those CLIs (fails if they are missing)"
+	@echo "make bench   measure overhead, connection reuse, cold start, bundle, memory (fails on a missed target)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,16 @@ $(VENV)/.runtime: requirements.txt | $(BIN)/python
 $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
+
+# Benchmark tools (Flask for the seed-style baseline, pyinstrument) go into .venv, never a bundle.
+$(VENV)/.bench: bench/requirements.txt requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@ $(VENV)/.dev $(VENV)/.runtime
+
+bench: $(VENV)/.bench
+	$(BIN)/python -m bench
+
+.PHONY: bench
 
 serve: $(VENV)/.runtime
 	$(BIN)/python -m functions.local.server --host $(HOST) --port $(PORT)

@@ -1,9 +1,13 @@
-"""The one HTTP path to every upstream: a pooled session, explicit timeouts, the deadline.
+"""The one HTTP path to every upstream: a pooled connection manager, explicit timeouts, the deadline.
 
-One ``requests.Session`` per warm process, so a warm function reuses its TCP/TLS connection.
+One ``urllib3.PoolManager`` per warm process, so a warm function reuses its TCP/TLS connection.
+urllib3 is requests' own engine; calling it directly skips requests' per-call cookie jar, hooks
+and header merging, which cost more than the whole proxy around it on a fast upstream
+(``make bench``, README "Benchmarks"). Same CA bundle (certifi), no redirects, no retries, no
+proxy variables, as the requests session had.
 Only headers we build go upstream: the caller's Authorization, Cookie, Host and X-Forwarded-*
 are never copied (a forwarded X-Forwarded-Host is suspected of router 404s, gpt-load #430).
-Network faults become :class:`ProxyError` here, so no route sees a ``requests`` exception.
+Network faults become :class:`ProxyError` here, so no route sees a urllib3 exception.
 """
 
 from __future__ import annotations
@@ -21,12 +25,25 @@ from shared.deadline import Deadline
 from shared.settings import Settings
 
 USER_AGENT = f"hfproxy/{__version__}"
-_session = None
+BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
 POOL_SIZE = 64  # upstream connections kept per host (bench/load.py runs 50 concurrent requests)
+_pool = None
+_session = None
+
+
+def pool():
+    """The process-wide connection pool, created on first use (urllib3 is not imported before)."""
+    global _pool
+    if _pool is None:
+        import certifi
+        import urllib3
+
+        _pool = urllib3.PoolManager(maxsize=POOL_SIZE, cert_reqs="CERT_REQUIRED", ca_certs=certifi.where())
+    return _pool
 
 
 def session():
-    """The process-wide session, created on first use (``requests`` is not imported before)."""
+    """A requests session with the same settings, for callers that need requests' API."""
     global _session
     if _session is None:
         import requests
@@ -38,15 +55,18 @@ def session():
         _session.mount("https://", adapter)
         _session.mount("http://", adapter)
         _session.trust_env = False  # no ~/.netrc auth or proxy variables leaking into upstream calls
-        _session.headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
+        _session.headers = dict(BASE_HEADERS)
     return _session
 
 
 def reset_session() -> None:
-    global _session
+    """Drop pooled connections (tests count the connections a fresh process opens)."""
+    global _pool, _session
+    if _pool is not None:
+        _pool.clear()
     if _session is not None:
         _session.close()
-    _session = None
+    _pool = _session = None
 
 
 @dataclass
@@ -82,31 +102,43 @@ def request(
     accept: str = "application/json",
 ) -> UpstreamResponse:
     """Send one request and read the whole answer before the deadline, or raise a ProxyError."""
-    import requests
+    import urllib3
 
-    headers = {"Authorization": f"Bearer {token}", "Accept": accept}
+    headers = {**BASE_HEADERS, "Authorization": f"Bearer {token}", "Accept": accept}
+    body = None
+    if json_body is not None:
+        body = json.dumps(json_body, allow_nan=False).encode()
+        headers["Content-Type"] = "application/json"
+    connect, read = timeouts(settings, deadline)
     started = time.perf_counter()
     try:
-        resp = session().request(
+        resp = pool().urlopen(
             method,
             url,
-            json=json_body,
+            body=body,
             headers=headers,
-            timeout=timeouts(settings, deadline),
-            stream=True,
-            allow_redirects=False,
+            timeout=urllib3.Timeout(connect=connect, read=read),
+            preload_content=False,
+            redirect=False,
+            retries=False,
         )
-        with resp, _cut_off_at(deadline, resp):
-            body = _read_capped(resp, settings.max_upstream_bytes, deadline)
-    except requests.exceptions.ConnectTimeout:
+        data = None
+        try:
+            with _cut_off_at(deadline, resp):
+                data = _read_capped(resp, settings.max_upstream_bytes, deadline)
+        finally:
+            if data is None:  # not read to the end: the connection cannot serve another request
+                resp.close()
+            resp.release_conn()
+    except urllib3.exceptions.NewConnectionError:  # refused or DNS (a ConnectTimeoutError subclass)
+        raise errors.upstream_unreachable() from None
+    except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError):
         raise errors.upstream_timeout() from None
-    except requests.exceptions.ReadTimeout:
-        raise errors.upstream_timeout() from None
-    except requests.exceptions.RequestException:  # refused, DNS, reset, truncated body, cut off
+    except (urllib3.exceptions.HTTPError, OSError):  # reset, truncated body, bad gzip, cut off
         raise (errors.upstream_timeout() if deadline.expired() else errors.upstream_unreachable()) from None
     elapsed_ms = (time.perf_counter() - started) * 1000
-    lowered = {k.lower(): v for k, v in resp.headers.items()}
-    return UpstreamResponse(resp.status_code, lowered, body, elapsed_ms)
+    lowered = {name.lower(): resp.headers[name] for name in resp.headers}  # repeated headers joined by ", "
+    return UpstreamResponse(resp.status, lowered, data, elapsed_ms)
 
 
 @contextmanager
@@ -117,7 +149,8 @@ def _cut_off_at(deadline: Deadline, resp):
     every few hundred ms kept a 1 s request reading for 40 s (tests/faults). shutdown() wakes the
     blocked recv() with EOF; urllib3 then drops the connection instead of pooling it.
     """
-    sock = getattr(getattr(resp.raw, "connection", None), "sock", None)
+    raw = getattr(resp, "raw", resp)  # a requests Response, or urllib3's own
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
     if sock is None:  # already read whole (tiny bodies) or not a socket: nothing left to bound
         yield
         return
@@ -139,7 +172,9 @@ def _cut_off_at(deadline: Deadline, resp):
 
 def _read_capped(resp, limit: int, deadline: Deadline) -> bytes:
     chunks, size = [], 0
-    for chunk in resp.iter_content(65536):
+    # urllib3's response here; a requests Response from sse.py's streaming session
+    reader = resp.iter_content(65536) if hasattr(resp, "iter_content") else resp.stream(65536, decode_content=True)
+    for chunk in reader:
         size += len(chunk)
         if size > limit:
             raise errors.ProxyError(502, "upstream_too_large", "The upstream answer was larger than the proxy accepts.")

@@ -1,0 +1,91 @@
+"""What every figure shares: the upstream process, the request, the environment, fresh processes."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL_PATH = "/hf-inference/models/openai-community/gpt2"
+TOKEN = "hf_fake-bench-token-9Z"  # not a real token; only the loopback fake sees it
+PAYLOAD = {"inputs": "Once upon a time", "parameters": {"max_new_tokens": 20}}
+
+
+class UpstreamClient:
+    """Asks the fake upstream how many TCP connections it accepted."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.host, self.port = url[len("http://") :].split("/")[0].split(":")
+
+    def _call(self, method: str, path: str) -> dict:
+        conn = http.client.HTTPConnection(self.host, int(self.port), timeout=5)
+        try:
+            conn.request(method, path, body=b"" if method == "POST" else None)
+            return json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+
+    def connections(self) -> int:
+        """TCP connections accepted since the last reset (this query's own is not counted)."""
+        return self._call("GET", "/_bench/connections")["connections"]
+
+    def reset(self) -> None:
+        self._call("POST", "/_bench/reset")
+
+
+class Upstream(UpstreamClient):
+    """The fake upstream (``bench.upstream``) in a child process, for one ``with`` block."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+
+    def __enter__(self) -> Upstream:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.upstream", "--delay", str(self.delay)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        url = self.proc.stdout.readline().strip()
+        if not url.startswith("http://127.0.0.1:"):
+            raise RuntimeError("the fake upstream did not start")
+        super().__init__(url)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def proxy_env(upstream_url: str, **extra: str) -> dict[str, str]:
+    """The environment a deployed function would have: a token and the upstream's URL."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE", "POWERTOOLS"))}
+    env.update(HF_TOKEN=TOKEN, HF_INFERENCE_URL=upstream_url + MODEL_PATH, PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+def run_probe(name: str, env: dict[str, str], *args: str, timeout: float = 120) -> dict:
+    """Run ``bench.probes <name>`` in a fresh interpreter; its result comes back as JSON in a file."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run(
+            [sys.executable, "-m", "bench.probes", name, out.name, *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=timeout,
+            stdout=subprocess.DEVNULL,
+        )
+        return json.loads(Path(out.name).read_text())
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2

@@ -1,0 +1,245 @@
+"""``make bench``: what the proxy adds to the upstream call, measured side by side in one run.
+
+Every figure runs against the same loopback fake upstream (``tests.fakes.http_server.FakeServer``
+in its own process, so its threads and request log stay out of our timings and RSS), next to a
+reference: a direct ``requests.Session().post``, a bare ``import requests``, and the seed-000-style
+Flask baseline (``bench/baseline_flask.py``). Prints figure | ours | reference | ratio | target | ok
+and exits 1 if a target is missed. Issue 5 of the project sets the targets.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+
+from bench import bundle, concurrency
+from bench.common import PAYLOAD, Upstream, median, proxy_env, run_probe
+
+WARM_ROUNDS = int(os.environ.get("BENCH_WARM_ROUNDS", "2000"))
+COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "15"))
+MEMORY_REQUESTS = 1000
+MB = 1024 * 1024
+
+
+def machine() -> str:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}, {datetime.date.today().isoformat()}"
+    )
+
+
+def event_file(tmp: str) -> str:
+    """The real HTTP API (payload 2.0) event from tests/events/, carrying our JSON body."""
+    from tests.functions.aws_lambda import events
+
+    event = events.load("http_api_v2", body=json.dumps(PAYLOAD), headers={"content-type": "application/json"})
+    path = os.path.join(tmp, "http_api_v2.json")
+    with open(path, "w") as f:
+        json.dump(event, f)
+    return path
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, ...]] = []
+        self.missed: list[str] = []
+
+    def add(self, figure: str, ours: str, reference: str, ratio: str, target: str, ok: bool | None) -> None:
+        self.rows.append((figure, ours, reference, ratio, target, {True: "yes", False: "NO", None: "-"}[ok]))
+        if ok is False:
+            self.missed.append(figure)
+
+    def render(self) -> str:
+        head = ("figure", "ours", "baseline / reference", "ratio", "target", "ok")
+        lines = [f"| {' | '.join(head)} |", f"|{'|'.join('---' for _ in head)}|"]
+        lines += [f"| {' | '.join(row)} |" for row in self.rows]
+        return "\n".join(lines)
+
+
+def warm(table: Table, env: dict, event: str) -> None:
+    r = run_probe("warm", env, event, str(WARM_ROUNDS), timeout=600)
+    b = run_probe("baseline", env, event, str(WARM_ROUNDS // 4), timeout=600)
+    ours, direct, base = median(r["times"]["ours"]), median(r["times"]["direct"]), median(b["times"])
+    assert r["same_answer"], "our answer must equal the upstream's"
+    table.add(
+        f"warm overhead, median of {WARM_ROUNDS} interleaved (lambda_handler, HTTP API v2 event)",
+        f"{ours * 1e6:.0f} µs",
+        f"{direct * 1e6:.0f} µs direct requests.Session().post",
+        f"{ours / direct:.2f}",
+        "≤ 1.15",
+        ours / direct <= 1.15,
+    )
+    table.add(
+        f"  seed-000-style Flask baseline, same event and front door, {WARM_ROUNDS // 4} requests",
+        f"{base * 1e6:.0f} µs",
+        f"{direct * 1e6:.0f} µs direct",
+        f"{base / direct:.2f}",
+        "(reference)",
+        None,
+    )
+    table.add(
+        "upstream TCP connections for 100 sequential invocations (first one cold)",
+        str(r["connections"]),
+        f"{b['connections']} (Flask baseline)",
+        "-",
+        "1",
+        r["connections"] == 1,
+    )
+
+
+def cold(table: Table, env: dict, event: str) -> None:
+    runs: dict[str, list[float]] = {
+        "ours": [],
+        "requests": [],
+        "baseline": [],
+        "ours_first": [],
+        "requests_first": [],
+        "baseline_first": [],
+    }
+    loaded_import: set[str] = set()
+    loaded_first: set[str] = set()
+    for _ in range(COLD_RUNS):  # interleaved, so a busy moment hits every subject alike
+        for subject in ("ours", "requests", "baseline"):
+            got = run_probe("cold-import", env, subject)
+            runs[subject].append(got["seconds"])
+            if subject == "ours":
+                loaded_import |= set(got["loaded"])
+            got = run_probe("cold-first", env, subject, event)
+            assert got["status"] == 200, got
+            runs[f"{subject}_first"].append(got["seconds"])
+            if subject == "ours":
+                loaded_first |= set(got["loaded"])
+    m = {k: median(v) for k, v in runs.items()}
+    ratio = m["ours"] / m["requests"]
+    table.add(
+        f"cold start: fresh-process import, median of {COLD_RUNS}",
+        f"{m['ours'] * 1e3:.1f} ms",
+        f"{m['requests'] * 1e3:.1f} ms import requests",
+        f"{ratio:.2f}",
+        "≤ 1.6",
+        ratio <= 1.6,
+    )
+    first = m["ours_first"] / m["requests_first"]
+    table.add(
+        "  cold import + first request (what import skipped is paid here)",
+        f"{m['ours_first'] * 1e3:.1f} ms",
+        f"{m['requests_first'] * 1e3:.1f} ms import requests + requests.post",
+        f"{first:.2f}",
+        "(reported)",
+        None,
+    )
+    table.add(
+        "  Flask baseline: import / import + first request",
+        f"{m['baseline'] * 1e3:.1f} / {m['baseline_first'] * 1e3:.1f} ms",
+        "-",
+        "-",
+        "(reference)",
+        None,
+    )
+    heavy = sorted(loaded_first & {"boto3", "aws_lambda_powertools.utilities.parameters"})
+    table.add(
+        "  boto3 / powertools parameters imported (no secret ARN configured)",
+        ", ".join(heavy) or "neither",
+        "-",
+        "-",
+        "neither",
+        not heavy,
+    )
+    lazy = sorted(loaded_import & {"requests", "pydantic"})
+    table.add(
+        "  requests / pydantic imported at cold import", ", ".join(lazy) or "neither", "-", "-", "(reported)", None
+    )
+
+
+def memory(table: Table, env: dict, event: str) -> None:
+    got = {s: run_probe("memory", env, s, event, str(MEMORY_REQUESTS)) for s in ("ours", "baseline")}
+
+    def figures(r: dict) -> tuple[float, float]:
+        rss = r["rss_kib"]
+        return r["peak_kib"] / 1024, (rss[str(MEMORY_REQUESTS)] - rss["100"]) / 1024
+
+    peak, growth = figures(got["ours"])
+    base_peak, base_growth = figures(got["baseline"])
+    table.add(
+        f"memory: peak RSS after {MEMORY_REQUESTS} warm requests",
+        f"{peak:.1f} MB",
+        f"{base_peak:.1f} MB Flask baseline",
+        f"{peak / base_peak:.2f}",
+        "≤ 60 MB",
+        peak <= 60,
+    )
+    table.add(
+        f"memory: RSS growth, request 100 → {MEMORY_REQUESTS}",
+        f"{growth:+.2f} MB",
+        f"{base_growth:+.2f} MB Flask baseline",
+        "-",
+        "< 2 MB",
+        growth < 2,
+    )
+
+
+def bundles(table: Table) -> list[str]:
+    got = bundle.measure()
+    notes = []
+    for name, label in (("lambda", "bundle: Lambda (sam build)"), ("vercel", "bundle: Vercel runtime install")):
+        b = got[name]
+        size = b["bytes"] / MB
+        bad = b["forbidden"]
+        table.add(
+            label,
+            f"{size:.1f} MB",
+            ", ".join(bad) or "no moto/pytest/boto3/botocore",
+            "-",
+            "≤ 26 MB, no test tools",
+            size <= 26 and not bad,
+        )
+        top = ", ".join(f"{n} {s / MB:.1f}" for n, s in b["top"])
+        notes.append(f"{label}: {b['how']}; largest (MB): {top}")
+    return notes
+
+
+def local_concurrency(table: Table) -> None:
+    got = concurrency.measure()
+    ok = got["ok"] == got["clients"] and got["seconds"] <= 1.5
+    table.add(
+        f"local server: {got['clients']} concurrent requests, upstream {got['upstream_delay']:.0f} s each",
+        f"{got['seconds']:.2f} s ({got['ok']}/{got['clients']} ok)",
+        f"{got['upstream_delay']:.2f} s upstream",
+        f"{got['seconds'] / got['upstream_delay']:.2f}",
+        "≤ 1.5 s",
+        ok,
+    )
+
+
+def main() -> int:
+    started = time.perf_counter()
+    print(f"hfproxy bench on {machine()}", flush=True)
+    table = Table()
+    with tempfile.TemporaryDirectory(prefix="hfproxy-bench-") as tmp, Upstream() as upstream:
+        event = event_file(tmp)
+        env = proxy_env(upstream.url)
+        for step in (warm, cold, memory):
+            print(f"  {step.__name__} ...", flush=True)
+            step(table, env, event)
+    print("  bundles ...", flush=True)
+    notes = bundles(table)
+    print("  local concurrency ...", flush=True)
+    local_concurrency(table)
+    print()
+    print(table.render())
+    print()
+    for note in notes:
+        print(note)
+    print("stdout of the measured processes: /dev/null (powertools' log line and EMF metrics are still written)")
+    print(f"total bench time {time.perf_counter() - started:.0f} s")
+    if table.missed:
+        print(f"MISSED: {'; '.join(table.missed)}", file=sys.stderr)
+        return 1
+    print("all targets met")
+    return 0
