@@ -36,3 +36,25 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check shared functions tests
 
 .PHONY: help serve test lint
+
+# --- AWS Lambda bundle (SAM) -------------------------------------------------------------------
+# `sam build` runs this target because template.yaml says `BuildMethod: makefile` (SAM sets
+# ARTIFACTS_DIR): https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/building-custom-runtimes.html
+# Only the core and the Lambda adapter are copied, plus requirements.txt installed as wheels for
+# the Lambda platform (whatever the build machine is). Tests and dev tools never enter the zip;
+# boto3 is not installed: the Lambda Python runtime provides it.
+LAMBDA_PLATFORM ?= manylinux2014_x86_64
+LAMBDA_PYTHON_VERSION ?= 3.12
+
+build-HfProxyFunction:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)"; exit 1; }
+	mkdir -p "$(ARTIFACTS_DIR)/functions"
+	cp -R shared "$(ARTIFACTS_DIR)/"
+	cp -R functions/__init__.py functions/aws_lambda "$(ARTIFACTS_DIR)/functions/"
+	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target "$(ARTIFACTS_DIR)" \
+		--platform $(LAMBDA_PLATFORM) --implementation cp --python-version $(LAMBDA_PYTHON_VERSION) \
+		--only-binary=:all: -r requirements.txt
+	rm -rf "$(ARTIFACTS_DIR)/bin"
+
+.PHONY: build-HfProxyFunction
