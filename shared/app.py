@@ -79,12 +79,20 @@ class ProxyApp:
             response.headers["Vary"] = "Origin"
         response.headers["X-Request-Id"] = record.request_id
         response.headers.setdefault("Cache-Control", "no-store")
-        response.headers["Content-Length"] = str(len(response.body))
         record.status = response.status
         record.body_bytes = len(request._body or b"")
-        record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
-        self.telemetry.record(record)
-        start_response(f"{response.status} {_REASONS.get(response.status, 'Unknown')}", list(response.headers.items()))
+
+        def finish() -> None:
+            record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            self.telemetry.record(record)
+
+        status_line = f"{response.status} {_REASONS.get(response.status, 'Unknown')}"
+        if response.stream is not None:  # no Content-Length: the body ends when the stream does
+            start_response(status_line, list(response.headers.items()))
+            return StreamBody(response.stream, record, finish)
+        response.headers["Content-Length"] = str(len(response.body))
+        finish()
+        start_response(status_line, list(response.headers.items()))
         return [response.body]
 
     def _respond(self, request: Request, settings: Settings, record: RequestRecord, budget) -> Response:
@@ -102,9 +110,7 @@ class ProxyApp:
         except Exception as exc:  # never a traceback, never the exception text (it may quote input)
             import logging
 
-            logging.getLogger("hfproxy").error(
-                "unhandled", extra={"error_type": type(exc).__name__, "request_id": record.request_id}
-            )
+            logging.getLogger("hfproxy").error("unhandled %s in request %s", type(exc).__name__, record.request_id)
             record.code = "internal_error"
             return Response.from_error(errors.internal_error())
 
@@ -116,6 +122,53 @@ class ProxyApp:
         if handler is None:
             raise errors.method_not_allowed([*methods, "OPTIONS"])
         return handler
+
+
+class StreamBody:
+    """The WSGI iterable of a streamed response (PEP 3333: servers call ``close()`` when done).
+
+    ``close()`` comes when the stream is exhausted, or early when the client went away (the
+    server's write failed): either way the route's stream is closed (which drops the upstream
+    connection) and the request's telemetry record is written exactly once.
+    """
+
+    def __init__(self, chunks, record: RequestRecord, finish) -> None:
+        self._chunks = chunks
+        self._iter = iter(chunks)
+        self._record = record
+        self._finish = finish
+        self._exhausted = False
+        self._closed = False
+
+    def __iter__(self) -> StreamBody:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._iter)
+        except StopIteration:
+            self._exhausted = True
+            raise
+        except Exception as exc:  # the route's stream should end itself with an error event
+            import logging
+
+            logging.getLogger("hfproxy").error("unhandled %s in stream %s", type(exc).__name__, self._record.request_id)
+            self._record.code = self._record.code or "internal_error"
+            self._exhausted = True
+            raise StopIteration from None
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if not self._exhausted:
+                self._record.stream_end = "client_gone"
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._finish()
 
 
 app = ProxyApp()

@@ -34,7 +34,7 @@ def _from_secrets_manager(arn: str, max_age: int) -> str:
     try:
         raw = parameters.get_secret(arn, max_age=max_age)
     except Exception as exc:  # GetParameterError wraps every botocore failure
-        log.error("secret_unavailable", extra={"error_type": type(exc).__name__})
+        log.error("secret_unavailable %s", type(exc).__name__)
         raise errors.misconfigured(
             "The secret named by HF_TOKEN_SECRET_ARN could not be read; check the ARN and the function's "
             "secretsmanager:GetSecretValue permission."

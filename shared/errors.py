@@ -110,20 +110,42 @@ def upstream_quota_exceeded() -> ProxyError:
     )
 
 
-def model_not_served() -> ProxyError:
+def model_not_served(setting: str = "HF_INFERENCE_URL") -> ProxyError:
     return ProxyError(
         502,
         "model_not_served",
-        "Hugging Face does not serve this model at the configured URL; the operator must change HF_INFERENCE_URL.",
+        f"Hugging Face does not serve this model at the configured URL; the operator must change {setting}.",
     )
 
 
-def upstream_retired() -> ProxyError:
+def upstream_retired(setting: str = "HF_INFERENCE_URL") -> ProxyError:
     return ProxyError(
         502,
         "upstream_retired",
-        "The configured URL is retired, use router.huggingface.co (set HF_INFERENCE_URL).",
+        f"Hugging Face says the URL is retired, use router.huggingface.co: the operator must update {setting}.",
     )
+
+
+def model_not_supported(message: str | None) -> ProxyError:
+    """The router's OpenAI-style 400 ``model_not_supported``: no enabled provider serves the model."""
+    return ProxyError(400, "model_not_supported", message or "No Hugging Face provider serves this model.")
+
+
+def model_access_denied() -> ProxyError:
+    return ProxyError(
+        502,
+        "model_access_denied",
+        "The server's Hugging Face account may not use this model (gated: accept its license on the model page).",
+    )
+
+
+def upstream_stream_error(message: str | None) -> ProxyError:
+    why = f": {message}" if message else "."
+    return ProxyError(502, "upstream_stream_error", f"The model failed while answering{why}")
+
+
+def upstream_stream_interrupted() -> ProxyError:
+    return ProxyError(502, "upstream_stream_interrupted", "The model's stream ended before the answer was complete.")
 
 
 def upstream_rejected_request(message: str | None) -> ProxyError:

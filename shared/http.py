@@ -7,12 +7,24 @@ The body is read at most once, capped before it is read (Content-Length) and whi
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared import errors
 
 JSON_TYPE = "application/json"
+# Adapters whose platform cannot stream a response body (Lambda behind API Gateway) set this to
+# False in the WSGI environ; routes then answer buffered. Absent means streaming works.
+CAN_STREAM_KEY = "hfproxy.can_stream"
+# Sent when a client asked for a stream that this platform cannot deliver (answer is buffered).
+STREAMING_UNAVAILABLE = {"X-HFProxy-Streaming": "unavailable"}
+# Streaming headers: no proxy buffering (nginx-style proxies honour X-Accel-Buffering), no caching.
+EVENT_STREAM_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache, no-store",
+    "X-Accel-Buffering": "no",
+}
 
 
 @dataclass
@@ -20,6 +32,13 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # When set, sent chunk by chunk instead of ``body`` (no Content-Length). Its ``close()``, if
+    # any, is called when the stream ends or the client goes away.
+    stream: Iterable[bytes] | None = None
+
+    @classmethod
+    def event_stream(cls, events: Iterable[bytes], headers: dict[str, str] | None = None) -> Response:
+        return cls(200, b"", {**EVENT_STREAM_HEADERS, **(headers or {})}, stream=events)
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -55,6 +74,11 @@ class Request:
     def origin(self) -> str | None:
         return self.headers.get("origin")
 
+    @property
+    def can_stream(self) -> bool:
+        """Whether the adapter can send the body as it is produced (see :data:`CAN_STREAM_KEY`)."""
+        return self.environ.get(CAN_STREAM_KEY, True) is not False
+
     def read_body(self, limit: int) -> bytes:
         if self._body is not None:
             return self._body
@@ -65,7 +89,13 @@ class Request:
             if int(declared) > limit:
                 raise errors.body_too_large(limit)
         stream = self.environ.get("wsgi.input")
-        to_read = int(declared) if declared else limit + 1
+        # Without Content-Length, read only when the server marks the input terminated (chunked
+        # bodies); otherwise reading could block until the client hangs up (PEP 3333, "Input and
+        # Error Streams"; werkzeug does the same: https://github.com/pallets/werkzeug/issues/1214).
+        if declared:
+            to_read = int(declared)
+        else:
+            to_read = limit + 1 if self.environ.get("wsgi.input_terminated") else 0
         body = stream.read(to_read) if stream is not None and to_read else b""
         if len(body) > limit:
             raise errors.body_too_large(limit)

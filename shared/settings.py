@@ -13,6 +13,10 @@ from dataclasses import dataclass, field, replace
 from shared.errors import ConfigError
 
 DEFAULT_INFERENCE_URL = "https://router.huggingface.co/hf-inference/models/openai-community/gpt2"
+DEFAULT_CHAT_URL = "https://router.huggingface.co/v1/chat/completions"
+# Small open chat models the router serves (README "Chat" lists the sources). The default is not
+# gated, so a fresh token works without accepting a licence first.
+DEFAULT_CHAT_MODELS = ("Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct", "openai/gpt-oss-20b")
 
 # Seed 001 names the token HUGGINGFACE_API_KEY; HF_TOKEN is huggingface_hub's own name.
 TOKEN_VARIABLES = ("HF_TOKEN", "HUGGINGFACE_API_KEY")
@@ -65,6 +69,23 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
     return tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
 
 
+def _chat_settings(env: Mapping[str, str]) -> dict:
+    models = _list(env, "CHAT_MODELS", DEFAULT_CHAT_MODELS)
+    if not models:
+        raise ConfigError("Setting CHAT_MODELS must name at least one model.")
+    default = _text(env, "CHAT_DEFAULT_MODEL", models[0])
+    if default not in models:
+        raise ConfigError("Setting CHAT_DEFAULT_MODEL must be one of CHAT_MODELS.")
+    return {
+        "hf_chat_url": _url(env, "HF_CHAT_URL", DEFAULT_CHAT_URL),
+        "chat_models": models,
+        "chat_default_model": default,
+        "chat_max_messages": _number(env, "CHAT_MAX_MESSAGES", 32, int, 1, 1000),
+        "chat_max_content_chars": _number(env, "CHAT_MAX_CONTENT_CHARS", 4000, int, 1, 1_000_000),
+        "chat_max_tokens": _number(env, "CHAT_MAX_TOKENS", 512, int, 1, 32768),
+    }
+
+
 @dataclass(frozen=True)
 class Settings:
     hf_token: str | None = field(default=None, repr=False)
@@ -83,6 +104,13 @@ class Settings:
     deadline_margin: float = 1.0
     max_upstream_bytes: int = 2 * 1024 * 1024
     demo_mode: bool = False
+    hf_chat_url: str = DEFAULT_CHAT_URL
+    chat_models: tuple[str, ...] = DEFAULT_CHAT_MODELS
+    chat_default_model: str = DEFAULT_CHAT_MODELS[0]
+    chat_max_messages: int = 32
+    chat_max_content_chars: int = 4000
+    chat_max_tokens: int = 512
+    demo_word_delay: float = 0.04  # seconds between demo words when streaming, so `make serve` shows it
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +132,7 @@ class Settings:
             request_deadline=_number(env, "REQUEST_DEADLINE_SECONDS", 25.0, float, 0.1, 900),
             deadline_margin=_number(env, "DEADLINE_MARGIN_SECONDS", 1.0, float, 0, 60),
             demo_mode=_flag(env, "DEMO_MODE"),
+            **_chat_settings(env),
         )
 
     @property

@@ -7,6 +7,7 @@ structured line through the standard ``logging`` module.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict, dataclass
 from typing import Protocol
@@ -29,6 +30,7 @@ class RequestRecord:
     upstream_status: int | None = None
     upstream_ms: float | None = None
     upstream_attempts: int = 0
+    stream_end: str | None = None  # streamed answers: "done", "error" or "client_gone"
 
     def fields(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -40,4 +42,4 @@ class Telemetry(Protocol):
 
 class LoggingTelemetry:
     def record(self, record: RequestRecord) -> None:
-        log.info("request", extra={"request": record.fields()})
+        log.info("request %s", json.dumps(record.fields(), separators=(",", ":")))

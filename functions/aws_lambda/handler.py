@@ -14,18 +14,18 @@ import binascii
 import serverless_wsgi
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
 from shared import errors
 from shared.app import REQUEST_ID_KEY, ProxyApp
 from shared.deadline import TIME_BUDGET_KEY
-from shared.http import Response
+from shared.http import CAN_STREAM_KEY, Response
 from shared.telemetry import RequestRecord
 
+# service "hfproxy" is also the core's stdlib logger name, so the core's own lines come out as
+# powertools JSON with the correlation id too.
 logger = Logger(service="hfproxy")
 metrics = Metrics(namespace="hfproxy", service="hfproxy")
-copy_config_to_registered_loggers(source_logger=logger, include={"hfproxy"})
 
 
 class PowertoolsTelemetry:
@@ -48,6 +48,7 @@ def lambda_handler(event: dict, context) -> dict:
     def with_platform(environ: dict, start_response):
         environ[TIME_BUDGET_KEY] = budget
         environ[REQUEST_ID_KEY] = context.aws_request_id
+        environ[CAN_STREAM_KEY] = False  # Python Lambda cannot stream a response (aws-lambda-roadmap #39)
         return app(environ, start_response)
 
     try:

@@ -21,7 +21,11 @@ from shared.settings import Settings
 
 
 class _Handler(WSGIRequestHandler):
-    wbufsize = 64 * 1024  # buffer the status line, headers and body; flushed once per response
+    # Buffer the status line, headers and body; wsgiref flushes after each body chunk it writes
+    # (BaseHandler.write -> _flush), so a plain response leaves in one write and a streamed one
+    # (server-sent events) leaves chunk by chunk, headers together with the first event.
+    wbufsize = 64 * 1024
+    timeout = 30  # seconds a silent client may hold a thread
 
     def setup(self) -> None:
         self.connection = self.request
@@ -30,6 +34,14 @@ class _Handler(WSGIRequestHandler):
 
     def log_message(self, format: str, *args) -> None:  # the app logs one structured line instead
         pass
+
+    def finish(self) -> None:
+        """A client that hung up mid-stream is normal: wsgiref already closed the response (which
+        dropped the upstream); flushing what is left in the buffer would only print a traceback."""
+        try:
+            super().finish()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -59,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--env-file", default=".env")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s %(request)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     app.configure(local_settings(args.env_file))
     server = serve(app, args.host, args.port)
     mode = "DEMO MODE (no HF token configured: answers are canned)" if app.settings.demo_mode else "live"

@@ -16,6 +16,12 @@ from shared.routes.context import Context
 Handler = Callable[[Request, Context], Response]
 
 
+def _chat(request: Request, ctx: Context) -> Response:
+    from shared.routes.chat import handle
+
+    return handle(request, ctx)
+
+
 def _generate(request: Request, ctx: Context) -> Response:
     from shared.routes.generate import handle
 
@@ -29,6 +35,7 @@ def _health(request: Request, ctx: Context) -> Response:
 
 
 ROUTES: dict[str, dict[str, Handler]] = {
+    "/api/chat": {"POST": _chat},
     "/api/generate": {"POST": _generate},
     "/api/health": {"GET": _health},
 }

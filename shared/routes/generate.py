@@ -1,8 +1,12 @@
-"""``POST /api/generate``: validate, attach the server's token, forward to the text-generation API."""
+"""``POST /api/generate``: validate, attach the server's token, forward to the text-generation API.
+
+``"stream": true`` relays TGI's token events where the adapter can stream; elsewhere (Lambda) the
+same request is answered buffered with ``X-HFProxy-Streaming: unavailable``, like ``/api/chat``.
+"""
 
 from __future__ import annotations
 
-from shared.http import Request, Response
+from shared.http import STREAMING_UNAVAILABLE, Request, Response
 from shared.routes.context import Context
 from shared.schemas import validate
 from shared.schemas.generate import GenerateRequest
@@ -24,7 +28,15 @@ def handle(request: Request, ctx: Context) -> Response:
         answer = [{"generated_text": f"{body.text} {demo.complete(body.text)}"}] * count
         return Response.json(200, answer, demo.MODE_HEADER)
     ctx.record.upstream = hf_inference.NAME
+    token = ctx.token()
+    if body.stream and request.can_stream:
+        opened = hf_inference.open_stream(
+            body.upstream_payload(stream=True), token=token, settings=settings, deadline=ctx.deadline, record=ctx.record
+        )
+        if isinstance(opened, bytes):  # the model answered without streaming: pass that on as it is
+            return Response.raw_json(200, opened)
+        return Response.event_stream(hf_inference.relay(opened, token=token, record=ctx.record))
     body_bytes = hf_inference.generate(
-        body.upstream_payload(), token=ctx.token(), settings=settings, deadline=ctx.deadline, record=ctx.record
+        body.upstream_payload(), token=token, settings=settings, deadline=ctx.deadline, record=ctx.record
     )
-    return Response.raw_json(200, body_bytes)
+    return Response.raw_json(200, body_bytes, STREAMING_UNAVAILABLE if body.stream else None)

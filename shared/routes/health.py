@@ -19,8 +19,11 @@ def handle(request: Request, ctx: Context) -> Response:
             "status": "ok" if ready else "misconfigured",
             "version": __version__,
             "mode": mode,
+            "streaming": request.can_stream,  # whether "stream": true can stream on this platform
             "upstreams": {
                 "generate": {"configured": ready, "host": urlsplit(s.hf_inference_url).hostname},
+                "chat": {"configured": ready, "host": urlsplit(s.hf_chat_url).hostname, "models": list(s.chat_models),
+                         "default_model": s.chat_default_model},
             },
         },
     )

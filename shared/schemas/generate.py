@@ -66,6 +66,7 @@ class GenerateRequest(BaseModel):
     prompt: StrictStr | None = None
     parameters: Parameters | None = None
     options: Options | None = None
+    stream: StrictBool = False  # TGI-backed models only; others answer 400 (UPSTREAMS.md)
 
     @model_validator(mode="after")
     def _one_prompt(self, info: ValidationInfo) -> GenerateRequest:
@@ -84,9 +85,11 @@ class GenerateRequest(BaseModel):
     def text(self) -> str:
         return next(v for v in (self.inputs, self.input, self.prompt) if v is not None)
 
-    def upstream_payload(self) -> dict:
+    def upstream_payload(self, stream: bool = False) -> dict:
         """What goes to Hugging Face: always the HF shape, only the fields the caller set."""
         payload: dict = {"inputs": self.text}
+        if stream:
+            payload["stream"] = True
         if self.parameters is not None:
             payload["parameters"] = self.parameters.model_dump(exclude_none=True)
         if self.options is not None:

@@ -7,6 +7,7 @@ fall back to it silently: there, no token is the 500 ``server_misconfigured`` er
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 NAME = "demo"
 MODE_HEADER = {"X-HFProxy-Mode": "demo"}
@@ -22,3 +23,46 @@ def complete(prompt: str) -> str:
     """The same prompt always gets the same continuation, so tests and screenshots are stable."""
     index = hashlib.sha256(prompt.encode()).digest()[0] % len(_CONTINUATIONS)
     return f"[demo] {_CONTINUATIONS[index]}"
+
+
+def chat_answer(messages: list[dict]) -> str:
+    """The demo reply to a conversation: keyed on the last message, like :func:`complete`."""
+    return demo_reply(messages[-1]["content"] if messages else "")
+
+
+def demo_reply(prompt: str) -> str:
+    return f"{complete(prompt)} Ask a real model by setting HF_TOKEN."
+
+
+def chat_completion(model: str, text: str) -> dict:
+    """The OpenAI non-stream shape, as the router answers it."""
+    return {
+        "id": "demo",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+    }
+
+
+def chat_chunks(model: str, text: str, delay: float = 0.0) -> Iterator[dict]:
+    """The same answer as OpenAI ``chat.completion.chunk`` objects, one word each, ``delay`` apart."""
+    import time
+
+    words = text.split(" ")
+    for index, word in enumerate(words):
+        if index and delay:
+            time.sleep(delay)  # a human-visible pace in `make serve`; 0 in tests
+        content = word if index == 0 else f" {word}"
+        yield _chunk(model, {"role": "assistant", "content": content} if index == 0 else {"content": content}, None)
+    yield _chunk(model, {}, "stop")
+
+
+def _chunk(model: str, delta: dict, finish_reason: str | None) -> dict:
+    return {
+        "id": "demo",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }

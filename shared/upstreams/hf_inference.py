@@ -1,6 +1,8 @@
 """Client for the hosted text-generation API (``router.huggingface.co/hf-inference/models/...``).
 
-Status map (UPSTREAMS.md, table of errors seen in the wild): 401/403 -> our token was rejected;
+Status map (UPSTREAMS.md, table of errors seen in the wild), shared with the chat client: 400
+``model_not_supported`` (router, OpenAI-style body) -> 400 with the router's sentence; 403 about a
+gated model -> no access; 401/403 -> our token was rejected;
 402 -> credits; 404 -> model not served; 410 -> the retired api-inference host; 400/422 -> the
 caller's input; 429 -> rate limit; 503 + estimated_time -> loading, retried while the deadline
 allows; 504 -> timeout; anything else -> 502.
@@ -8,13 +10,15 @@ allows; 504 -> timeout; anything else -> 502.
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
 
 from shared import errors
 from shared.deadline import Deadline
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
-from shared.upstreams import transport
+from shared.upstreams import sse, transport
 
 NAME = "hf-inference"
 DEFAULT_RETRY_AFTER = 20
@@ -53,17 +57,30 @@ def _loading_wait(resp: transport.UpstreamResponse) -> float | None:
     return min(max(estimated, 0.1), MAX_LOADING_WAIT) if estimated == estimated else None
 
 
-def map_error(resp: transport.UpstreamResponse, token: str, loading_wait: float | None = None) -> errors.ProxyError:
+def map_error(
+    resp: transport.UpstreamResponse,
+    token: str,
+    loading_wait: float | None = None,
+    url_setting: str = "HF_INFERENCE_URL",
+) -> errors.ProxyError:
+    """The status map for every Hugging Face API (hf-inference and the router's OpenAI-style /v1).
+
+    ``url_setting`` names the setting the operator must fix when the model is not served there.
+    """
     status = resp.status
     message = transport.safe_upstream_message(resp.body, token)
+    if status == 400 and openai_error_code(resp.body) == "model_not_supported":
+        return errors.model_not_supported(message)
+    if status == 403 and message and ("gated" in message.lower() or "access" in message.lower()):
+        return errors.model_access_denied()
     if status in (401, 403) or (status == 400 and message and "token" in message.lower()):
         return errors.upstream_auth_failed()
     if status == 402:
         return errors.upstream_quota_exceeded()
     if status == 404:
-        return errors.model_not_served()
+        return errors.model_not_served(url_setting)
     if status == 410:
-        return errors.upstream_retired()
+        return errors.upstream_retired(url_setting)
     if status in (400, 413, 422):
         return errors.upstream_rejected_request(message)
     if status == 429:
@@ -75,3 +92,55 @@ def map_error(resp: transport.UpstreamResponse, token: str, loading_wait: float 
     if status == 504:
         return errors.upstream_timeout()
     return errors.upstream_error(status)
+
+
+def openai_error_code(body: bytes) -> str | None:
+    """``error.code`` of an OpenAI-style error body (e.g. ``model_not_supported``), if there is one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def open_stream(
+    payload: dict, *, token: str, settings: Settings, deadline: Deadline, record: RequestRecord
+) -> sse.UpstreamStream | bytes:
+    """Start a TGI token stream (``"stream": true``). Returns the open stream, or the JSON body if
+    the model answered 200 without streaming; a refusal (e.g. 400 "`stream` is not supported for
+    this model" from non-TGI models) raises the mapped error before our client gets any byte."""
+    record.upstream_attempts += 1
+    stream = sse.open_stream(
+        "POST", settings.hf_inference_url, token=token, settings=settings, deadline=deadline, json_body=payload
+    )
+    record.upstream_status, record.upstream_ms = stream.status, round(stream.elapsed_ms, 1)
+    if stream.status == 200 and stream.is_event_stream:
+        return stream
+    resp = stream.read_body(settings.max_upstream_bytes)
+    if resp.status != 200:
+        raise map_error(resp, token, _loading_wait(resp))
+    resp.json()
+    return resp.body.replace(token.encode(), b"[redacted]") if token else resp.body
+
+
+def relay(stream: sse.UpstreamStream, *, token: str, record: RequestRecord) -> Iterator[bytes]:
+    """TGI events: ``data:{"token": {...}, "generated_text": null}``; the last one carries the
+    whole ``generated_text``; errors come in-band as ``data:{"error": "...", "error_type": ...}``."""
+    return sse.relay(stream, token=token, is_final=_tgi_final, error_of=lambda e: stream_error(e, token), record=record)
+
+
+def _tgi_final(event: sse.Event) -> bool:
+    data = event.json()
+    return isinstance(data, dict) and data.get("generated_text") is not None
+
+
+def stream_error(event: sse.Event, token: str) -> errors.ProxyError | None:
+    """An error inside a 200 stream: ``{"error": "..."}`` (TGI) or ``{"error": {"message"}}`` (OpenAI)."""
+    if event.event != "error" and '"error"' not in event.data:
+        return None
+    data = event.json()
+    if event.event != "error" and (not isinstance(data, dict) or not data.get("error")):
+        return None
+    return errors.upstream_stream_error(transport.safe_upstream_message(data, token) if data else None)

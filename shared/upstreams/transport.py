@@ -119,13 +119,19 @@ def retry_after_seconds(headers: dict[str, str], default: int) -> int:
     return default
 
 
-def safe_upstream_message(body: bytes, token: str, limit: int = 300) -> str | None:
-    """The upstream's own error sentence, when it is a plain string: redacted, trimmed, printable."""
+def safe_upstream_message(body: bytes | dict, token: str, limit: int = 300) -> str | None:
+    """The upstream's own error sentence, redacted, trimmed, printable.
+
+    ``body`` is raw JSON bytes or an already parsed object (an in-band stream error); ``error``
+    may be a string, a list of strings, or OpenAI's ``{"message", "type", "code"}`` object.
+    """
     try:
-        data = json.loads(body)
+        data = json.loads(body) if isinstance(body, (bytes, str)) else body
     except ValueError:
         return None
     message = data.get("error") if isinstance(data, dict) else None
+    if isinstance(message, dict):  # OpenAI-style {"error": {"message", "type", "code"}} (router /v1)
+        message = message.get("message")
     if isinstance(message, list):
         message = "; ".join(str(m) for m in message if isinstance(m, str))
     if not isinstance(message, str) or not message:

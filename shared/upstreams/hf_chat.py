@@ -1,0 +1,68 @@
+"""Client for the router's OpenAI-compatible chat API (``router.huggingface.co/v1/chat/completions``).
+
+One URL for every model; the model id travels in the body
+(https://huggingface.co/docs/inference-providers/tasks/chat-completion). Errors use the status
+map of :mod:`shared.upstreams.hf_inference` (the router answers OpenAI-style bodies such as
+``{"error": {"message", "type": "invalid_request_error", "param": "model", "code":
+"model_not_supported"}}``). Streams are OpenAI ``chat.completion.chunk`` events ending in
+``data: [DONE]``; an error inside a 200 stream arrives as ``data: {"error": ...}``
+(huggingface_hub PR #2558).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from shared.deadline import Deadline
+from shared.settings import Settings
+from shared.telemetry import RequestRecord
+from shared.upstreams import hf_inference, sse, transport
+
+NAME = "hf-router-chat"
+URL_SETTING = "HF_CHAT_URL or CHAT_MODELS"
+
+
+def complete(
+    payload: dict, *, token: str, settings: Settings, deadline: Deadline, record: RequestRecord
+) -> bytes:
+    """POST a non-streamed chat request; return the upstream's JSON unchanged (token redacted)."""
+    record.upstream_attempts += 1
+    resp = transport.request(
+        "POST", settings.hf_chat_url, token=token, settings=settings, deadline=deadline, json_body=payload
+    )
+    record.upstream_status, record.upstream_ms = resp.status, round(resp.elapsed_ms, 1)
+    if resp.status != 200:
+        raise hf_inference.map_error(resp, token, url_setting=URL_SETTING)
+    resp.json()
+    return resp.body.replace(token.encode(), b"[redacted]") if token else resp.body
+
+
+def open_stream(
+    payload: dict, *, token: str, settings: Settings, deadline: Deadline, record: RequestRecord
+) -> sse.UpstreamStream | bytes:
+    """Start a streamed chat request. Returns the open stream, or the JSON body when the upstream
+    answered 200 without streaming; raises the mapped ProxyError when it refused (before any byte
+    reached our client, so the client gets a normal JSON error with the right status)."""
+    record.upstream_attempts += 1
+    stream = sse.open_stream(
+        "POST", settings.hf_chat_url, token=token, settings=settings, deadline=deadline, json_body=payload
+    )
+    record.upstream_status, record.upstream_ms = stream.status, round(stream.elapsed_ms, 1)
+    if stream.status == 200 and stream.is_event_stream:
+        return stream
+    resp = stream.read_body(settings.max_upstream_bytes)
+    if resp.status != 200:
+        raise hf_inference.map_error(resp, token, url_setting=URL_SETTING)
+    resp.json()
+    return resp.body.replace(token.encode(), b"[redacted]") if token else resp.body
+
+
+def relay(stream: sse.UpstreamStream, *, token: str, record: RequestRecord) -> Iterator[bytes]:
+    def error_of(event: sse.Event):
+        return hf_inference.stream_error(event, token)
+
+    return sse.relay(stream, token=token, is_final=_is_done, error_of=error_of, record=record)
+
+
+def _is_done(event: sse.Event) -> bool:
+    return event.data.strip() == sse.DONE

@@ -1,0 +1,74 @@
+"""Shared fixtures: a real loopback fake of the HF upstream, settings pointing at it, a WSGI client."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.test import Client
+
+from shared.app import ProxyApp
+from shared.settings import Settings
+from tests.fakes import hf_inference
+from tests.fakes.http_server import FakeServer
+
+# Looks like a token to the proxy, but not to secret scanners (no 30+ alphanumeric run).
+TEST_TOKEN = "hf_fake-test-token-7Q2x"
+MODEL_PATH = "/hf-inference/models/openai-community/gpt2"
+
+
+@pytest.fixture(scope="session")
+def _hf_server() -> Iterator[FakeServer]:
+    server = FakeServer(default=hf_inference.echo_generation).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def upstream(_hf_server: FakeServer) -> Iterator[FakeServer]:
+    """GIVEN a fake HF upstream on 127.0.0.1, fresh for this test."""
+    _hf_server.reset()
+    yield _hf_server
+    _hf_server.reset()
+
+
+@pytest.fixture
+def settings(upstream: FakeServer) -> Settings:
+    return Settings(
+        hf_token=TEST_TOKEN, hf_inference_url=upstream.url + MODEL_PATH, request_deadline=5.0, deadline_margin=0.2
+    )
+
+
+@pytest.fixture
+def chat_settings(settings: Settings, upstream: FakeServer) -> Iterator[Settings]:
+    """GIVEN the fake upstream also answering the router's chat API (echo) at /v1/chat/completions."""
+    from tests.fakes import hf_chat
+
+    default, upstream.default = upstream.default, hf_chat.echo_chat
+    yield settings.with_changes(hf_chat_url=upstream.url + hf_chat.CHAT_PATH, demo_word_delay=0.0)
+    upstream.default = default
+
+
+@pytest.fixture
+def client(settings: Settings) -> Client:
+    return Client(ProxyApp(settings))
+
+
+def client_for(settings: Settings) -> Client:
+    return Client(ProxyApp(settings))
+
+
+def post_json(client: Client, path: str, payload, **kwargs):
+    body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
+    headers = kwargs.pop("headers", {})
+    return client.post(path, data=body, headers={"Content-Type": "application/json", **headers}, **kwargs)
+
+
+def refused_url() -> str:
+    """A loopback URL where nothing listens: connection refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}{MODEL_PATH}"

@@ -1,0 +1,98 @@
+"""A fake of the router's OpenAI-compatible chat API (``/v1/chat/completions``) and TGI streams.
+
+Bodies follow the HF chat-completion spec (non-stream ``chat.completion``, stream
+``chat.completion.chunk`` events ending in ``data: [DONE]``); error bodies are the router's
+OpenAI-style objects as huggingface_hub users report them (see the README "Chat" section).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from tests.fakes.http_server import Received, Reply
+
+CHAT_PATH = "/v1/chat/completions"
+
+
+def completion(content: str, model: str = "Qwen/Qwen2.5-7B-Instruct") -> dict:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 1700000000,
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+    }
+
+
+def echo_chat(req: Received) -> Reply:
+    """Default success: answers with the last message's content, so pass-through is provable."""
+    body = req.json()
+    return Reply(json=completion(f"echo: {body['messages'][-1]['content']}", body.get("model", "")))
+
+
+def chunk(content: str | None, finish_reason: str | None = None) -> dict:
+    delta = {} if content is None else {"content": content}
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": "Qwen/Qwen2.5-7B-Instruct",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }
+
+
+def event(data: dict | str, spaced: bool = True, newline: bytes = b"\n") -> bytes:
+    """One SSE event as the upstream writes it: ``data: {...}`` (OpenAI) or ``data:{...}`` (TGI)."""
+    text = data if isinstance(data, str) else json.dumps(data)
+    return (("data: " if spaced else "data:") + text).encode() + newline + newline
+
+
+def words_stream(words: list[str], *, gate_after: int | None = None, done: bool = True, **kwargs) -> Reply:
+    """A chat stream of one chunk per word; a gate (threading.Event) after ``gate_after`` pieces."""
+    pieces: list = [event(chunk(w)) for w in words] + [event(chunk(None, "stop"))]
+    if done:
+        pieces.append(event("[DONE]"))
+    if gate_after is not None:
+        pieces.insert(gate_after, threading.Event())
+    return Reply(stream=pieces, content_type="text/event-stream", **kwargs)
+
+
+def gate_of(reply: Reply) -> threading.Event:
+    return next(p for p in reply.stream or [] if isinstance(p, threading.Event))
+
+
+def tgi_stream(tokens: list[str], *, spaced: bool = False) -> Reply:
+    """A TGI ``/generate_stream``-style answer: one event per token, the last with generated_text."""
+    pieces = []
+    for index, text in enumerate(tokens):
+        last = index == len(tokens) - 1
+        payload = {
+            "index": index + 1,
+            "token": {"id": index, "text": text, "logprob": -0.1, "special": False},
+            "generated_text": "".join(tokens) if last else None,
+            "details": None,
+        }
+        pieces.append(event(payload, spaced=spaced))
+    return Reply(stream=pieces, content_type="text/event-stream")
+
+
+ROUTER_ERRORS = {
+    "model_not_supported_400": Reply(400, json={"error": {
+        "message": "The requested model 'x/y' is not supported by any provider you have enabled.",
+        "type": "invalid_request_error", "param": "model", "code": "model_not_supported"}}),
+    "unauthorized_401": Reply(401, json={"error": "Invalid credentials in Authorization header"}),
+    "credits_402": Reply(402, json={"error": "You have exceeded your monthly included credits for Inference Providers."}),
+    "gated_403": Reply(403, json={"error": "You cannot access this model unless the model owner gives you access. "
+                                           "You can do so by accepting the terms."}),
+    "token_permissions_403": Reply(403, json={"error": "This authentication method does not have sufficient "
+                                                       "permissions to call Inference Providers on behalf of user u"}),
+    "not_found_404": Reply(404, json={"error": "Model x/y not found."}),
+    "rate_limited_429": Reply(429, json={"error": {"message": "Rate limit reached", "type": "rate_limit"}},
+                              headers={"Retry-After": "9"}),
+    "server_error_500": Reply(500, json={"error": {"message": "internal", "type": "server_error"}}),
+    "unavailable_503": Reply(503, body=b"<html>Service Temporarily Unavailable</html>", content_type="text/html"),
+    "gateway_timeout_504": Reply(504, body=b"<html>504 Gateway Time-out</html>", content_type="text/html"),
+    "bad_json_200": Reply(200, body=b"<html>not json</html>", content_type="text/html"),
+}

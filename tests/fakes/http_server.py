@@ -1,0 +1,184 @@
+"""A scriptable HTTP/1.1 server on 127.0.0.1 for fake upstreams: real sockets, real parsing.
+
+Each answer goes out in ONE ``sendall`` with TCP_NODELAY set; headers and body in two sends would
+stall keep-alive clients ~40 ms (Nagle + delayed ACK). Tests queue :class:`Reply` objects; every
+request the server receives is recorded as a :class:`Received` so tests can assert what the proxy
+sent upstream (headers, body), and ``connections`` counts accepted TCP connections.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from socketserver import ThreadingTCPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    json: Any = None
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (a slow upstream), cut short at shutdown
+    drop: bool = False  # close the connection without answering
+    truncate: bool = False  # promise the full Content-Length, send half the body, then close
+    content_type: str = "application/json"
+    # A streamed answer (server-sent events): each bytes piece is written as it comes, headers
+    # with the first one; a threading.Event in the list holds the rest until a test sets it.
+    stream: list[bytes | threading.Event] | None = None
+    stream_delay: float = 0.0  # seconds between pieces (a model writing tokens)
+    chunked: bool = True  # False: no Content-Length and no chunking, the body ends at close
+    sent: list[bytes] = field(default_factory=list)  # pieces written so far
+    finished: threading.Event = field(default_factory=threading.Event)  # every piece was written
+    aborted: threading.Event = field(default_factory=threading.Event)  # the client hung up first
+
+    def payload(self) -> bytes:
+        if self.body is not None:
+            return self.body
+        return json.dumps(self.json).encode() if self.json is not None else b""
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+Responder = Callable[[Received], Reply]
+
+
+class FakeServer:
+    def __init__(self, default: Responder | None = None) -> None:
+        self.replies: deque[Reply | Responder] = deque()
+        self.default = default or (lambda req: Reply(json={"ok": True}))
+        self.received: list[Received] = []
+        self.connections = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> FakeServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def enqueue(self, *replies: Reply | Responder) -> None:
+        self.replies.extend(replies)
+
+    def next_reply(self, received: Received) -> Reply:
+        with self._lock:
+            self.received.append(received)
+            queued = self.replies.popleft() if self.replies else self.default
+        return queued(received) if callable(queued) else queued
+
+    def reset(self) -> None:
+        with self._lock:
+            self.replies.clear()
+            self.received.clear()
+            self.connections = 0
+
+
+class _Server(ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+
+def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with fake._lock:
+                fake.connections += 1
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            reply = fake.next_reply(Received(self.command, self.path, headers, body))
+            if reply.delay and fake._stop.wait(reply.delay):
+                return
+            if reply.drop:
+                self.close_connection = True
+                return
+            if reply.stream is not None:
+                self._stream(reply)
+                return
+            payload = reply.payload()
+            lines = [
+                f"HTTP/1.1 {reply.status} Fake",
+                f"Content-Type: {reply.content_type}",
+                f"Content-Length: {len(payload)}",
+            ]
+            lines += [f"{k}: {v}" for k, v in reply.headers.items()]
+            if reply.truncate:
+                payload = payload[: len(payload) // 2]
+                self.close_connection = True
+            self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
+
+        def _stream(self, reply: Reply) -> None:
+            """Write the pieces one by one; stop as soon as the client (the proxy) hangs up."""
+            self.close_connection = True
+            lines = [f"HTTP/1.1 {reply.status} Fake", f"Content-Type: {reply.content_type}"]
+            lines.append("Transfer-Encoding: chunked" if reply.chunked else "Connection: close")
+            lines += [f"{k}: {v}" for k, v in reply.headers.items()]
+            pending = ("\r\n".join(lines) + "\r\n\r\n").encode()
+            try:
+                for index, piece in enumerate(reply.stream or []):
+                    if isinstance(piece, threading.Event):
+                        if pending:  # the headers go out before we wait
+                            self.wfile.write(pending)
+                            pending = b""
+                        piece.wait(10)
+                        continue
+                    if index and reply.stream_delay and fake._stop.wait(reply.stream_delay):
+                        return
+                    if self._client_gone():
+                        reply.aborted.set()
+                        return
+                    frame = f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if reply.chunked else piece
+                    self.wfile.write(pending + frame)
+                    pending = b""
+                    reply.sent.append(piece)
+                self.wfile.write(pending + (b"0\r\n\r\n" if reply.chunked else b""))
+                reply.finished.set()
+            except (BrokenPipeError, ConnectionResetError):
+                reply.aborted.set()
+
+        def _client_gone(self) -> bool:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            try:
+                return self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                return True
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+    return Handler

@@ -1,0 +1,56 @@
+"""/api/chat on Lambda: Python functions cannot stream, so a streamed chat is answered buffered."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from functions.aws_lambda import handler
+from tests.conftest import TEST_TOKEN
+from tests.fakes import hf_chat
+from tests.functions.aws_lambda import events
+from tests.functions.aws_lambda.test_handler import SHAPES, invoke
+
+CHAT = {"messages": [{"role": "user", "content": "Hello"}]}
+
+
+@pytest.fixture
+def lambda_env(monkeypatch, chat_settings, upstream):
+    """GIVEN the function's environment pointing the chat API at the fake router."""
+    for name, value in {"HF_TOKEN": TEST_TOKEN, "HF_CHAT_URL": chat_settings.hf_chat_url,
+                        "ALLOWED_ORIGINS": "https://app.example"}.items():
+        monkeypatch.setenv(name, value)
+    handler.app.configure(None)
+    yield upstream
+    handler.app.configure(None)
+
+
+def post(shape, payload):
+    headers = {"content-type": "application/json", "origin": "https://app.example"}
+    return events.load(shape, path="/api/chat", body=json.dumps(payload), headers=headers)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_streamed_chat_is_answered_buffered_and_says_so(lambda_env, shape):
+    # WHEN the page asks for a stream through API Gateway / a Function URL
+    status, headers, body = invoke(post(shape, {**CHAT, "stream": True}))
+    # THEN the router is asked for a normal answer, and the page gets it whole, in the non-stream shape
+    assert lambda_env.received[-1].json()["stream"] is False
+    assert status == 200, body
+    assert headers["content-type"] == "application/json"
+    assert headers["x-hfproxy-streaming"] == "unavailable"
+    assert "X-HFProxy-Streaming" in headers["access-control-expose-headers"]
+    assert json.loads(body)["choices"][0]["message"]["content"] == "echo: Hello"
+
+
+def test_a_plain_chat_through_lambda(lambda_env):
+    status, headers, body = invoke(post("http_api_v2", CHAT))
+    assert status == 200 and "x-hfproxy-streaming" not in headers
+    assert lambda_env.received[-1].headers["authorization"] == f"Bearer {TEST_TOKEN}"
+
+
+def test_router_errors_keep_their_status_through_lambda(lambda_env):
+    lambda_env.enqueue(hf_chat.ROUTER_ERRORS["model_not_supported_400"])
+    status, _, body = invoke(post("http_api_v2", {**CHAT, "stream": True}))
+    assert status == 400 and json.loads(body)["code"] == "model_not_supported"

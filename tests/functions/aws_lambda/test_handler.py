@@ -1,0 +1,140 @@
+"""lambda_handler with the real event shapes: HTTP API (2.0), REST API (1.0), Function URL."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from functions.aws_lambda import handler
+from tests.conftest import MODEL_PATH, TEST_TOKEN
+from tests.fakes.http_server import Reply
+from tests.fakes.lambda_context import LambdaContext
+from tests.functions.aws_lambda import events
+
+SHAPES = list(events.SHAPES)
+PROMPT = "a distinctive private prompt about my knee"
+
+
+@pytest.fixture
+def lambda_env(monkeypatch, upstream):
+    """GIVEN the function's environment as template.yaml sets it, pointing at the fake upstream."""
+    for name, value in {
+        "HF_TOKEN": TEST_TOKEN,
+        "HF_INFERENCE_URL": upstream.url + MODEL_PATH,
+        "ALLOWED_ORIGINS": "https://app.example",
+        "REQUEST_DEADLINE_SECONDS": "25",
+    }.items():
+        monkeypatch.setenv(name, value)
+    handler.app.configure(None)  # re-read the environment, as a fresh instance would
+    yield upstream
+    handler.app.configure(None)
+
+
+def invoke(event, context=None):
+    resp = handler.lambda_handler(event, context or LambdaContext())
+    body = resp.get("body") or ""
+    if resp.get("isBase64Encoded"):
+        import base64
+
+        body = base64.b64decode(body).decode()
+    headers = resp.get("headers") or {k: v[-1] for k, v in resp.get("multiValueHeaders", {}).items()}
+    return resp["statusCode"], {k.lower(): v for k, v in headers.items()}, body
+
+
+def post(shape, payload, **kwargs):
+    headers = {"content-type": "application/json", "origin": "https://app.example", **kwargs.pop("headers", {})}
+    return events.load(shape, body=json.dumps(payload), headers=headers, **kwargs)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("base64_body", [False, True])
+def test_generate_through_each_event_shape(lambda_env, shape, base64_body):
+    status, headers, body = invoke(post(shape, {"inputs": "Hello"}, base64_body=base64_body))
+    assert status == 200, body
+    assert json.loads(body) == [{"generated_text": "Hello ... and the fake model continues."}]
+    assert headers["access-control-allow-origin"] == "https://app.example"
+    assert lambda_env.received[-1].headers["authorization"] == f"Bearer {TEST_TOKEN}"
+    assert lambda_env.received[-1].json() == {"inputs": "Hello"}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_health_and_preflight_through_each_event_shape(lambda_env, shape):
+    status, _, body = invoke(events.load(shape, method="GET", path="/api/health", body=None))
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    status, headers, _ = invoke(
+        events.load(
+            shape,
+            method="OPTIONS",
+            body=None,
+            headers={"origin": "https://app.example", "access-control-request-method": "POST"},
+        )
+    )
+    assert status == 204
+    assert headers["access-control-allow-origin"] == "https://app.example"
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_errors_keep_the_envelope_through_each_shape(lambda_env, shape):
+    status, headers, body = invoke(post(shape, {"inputs": 5}))
+    assert status == 400 and json.loads(body)["code"] == "validation_error"
+    assert headers["content-type"] == "application/json"
+    status, _, body = invoke(post(shape, {"inputs": "Hi"}, headers={"origin": "https://evil.example"}))
+    assert status == 403 and json.loads(body)["code"] == "origin_not_allowed"
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_body_that_is_not_base64_gets_a_400_envelope(lambda_env, shape):
+    event = post(shape, {"inputs": "Hi"})
+    event["body"], event["isBase64Encoded"] = "%%% not base64 %%%", True
+    status, _, body = invoke(event)
+    assert status == 400 and json.loads(body)["code"] == "invalid_body_encoding"
+    assert lambda_env.received == []
+
+
+def test_request_id_is_the_lambda_request_id(lambda_env):
+    context = LambdaContext()
+    _, headers, _ = invoke(post("http_api_v2", {"inputs": "Hi"}), context)
+    assert headers["x-request-id"] == context.aws_request_id
+
+
+def test_deadline_comes_from_the_time_lambda_has_left(lambda_env, monkeypatch):
+    # GIVEN an invocation with 1.5 s left (margin 1 s) and an upstream that takes 5 s
+    lambda_env.enqueue(Reply(json=[{"generated_text": "late"}], delay=5.0))
+    started = time.monotonic()
+    status, _, body = invoke(post("http_api_v2", {"inputs": "Hi"}), LambdaContext(timeout_ms=1500))
+    # THEN the function answers 504 well before Lambda would kill it
+    assert status == 504 and json.loads(body)["code"] == "upstream_timeout"
+    assert time.monotonic() - started < 1.0
+
+
+def test_no_token_configured_is_a_500_not_demo(lambda_env, monkeypatch):
+    monkeypatch.delenv("HF_TOKEN")
+    handler.app.configure(None)
+    status, headers, body = invoke(post("http_api_v2", {"inputs": "Hi"}))
+    assert status == 500 and "HF_TOKEN" in json.loads(body)["error"]
+    assert "x-hfproxy-mode" not in headers
+    assert lambda_env.received == []
+
+
+def test_logs_and_metrics_carry_figures_not_content(lambda_env, caplog, capsys):
+    # GIVEN an upstream that echoes our token back in its answer and a header
+    lambda_env.enqueue(
+        Reply(json=[{"generated_text": f"{PROMPT} Bearer {TEST_TOKEN}"}], headers={"X-Echo": f"Bearer {TEST_TOKEN}"})
+    )
+    caplog.set_level("INFO", logger="hfproxy")
+    status, headers, body = invoke(post("http_api_v2", {"inputs": PROMPT}))
+    assert status == 200
+    # THEN the answer, its headers and every log record are free of the token; logs free of the prompt
+    assert TEST_TOKEN not in body and TEST_TOKEN not in json.dumps(headers)
+    records = [r for r in caplog.records if r.name == "hfproxy"]
+    request_line = next(r for r in records if r.getMessage() == "request")
+    assert request_line.status == 200 and request_line.upstream_status == 200
+    assert request_line.prompt_chars == len(PROMPT) and request_line.model == "openai-community/gpt2"
+    for record in records:
+        dumped = json.dumps(record.__dict__, default=str)
+        assert TEST_TOKEN not in dumped and PROMPT not in dumped
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    metric_names = {m["Name"] for doc in emf for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"Requests", "Upstream2xx", "UpstreamLatency"} <= metric_names

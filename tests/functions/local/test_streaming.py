@@ -1,0 +1,131 @@
+"""Streaming through the real local server: each event leaves as it arrives; a client that hangs up
+stops the upstream call. Read over a raw socket, so nothing on the client side buffers."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from wsgiref.simple_server import make_server
+
+import pytest
+
+from functions.local.server import ThreadingWSGIServer, _Handler
+from shared.app import ProxyApp
+from shared.telemetry import RequestRecord
+from tests.fakes import hf_chat
+
+BODY = json.dumps({"messages": [{"role": "user", "content": "Hello"}], "stream": True}).encode()
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.records: list[RequestRecord] = []
+        self.written = threading.Event()
+
+    def record(self, record: RequestRecord) -> None:
+        self.records.append(record)
+        self.written.set()
+
+
+class ObservedServer(ThreadingWSGIServer):
+    """The real server, reporting when a connection is done and any error it would print."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.errors: list[str] = []
+        self.connection_done = threading.Event()
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        self.errors.append(repr(sys.exc_info()[1]))
+
+    def shutdown_request(self, request) -> None:
+        super().shutdown_request(request)
+        self.connection_done.set()
+
+
+@pytest.fixture
+def observed(chat_settings):
+    telemetry = Recorder()
+    httpd = make_server("127.0.0.1", 0, ProxyApp(chat_settings, telemetry=telemetry), server_class=ObservedServer,
+                        handler_class=_Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd, telemetry
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def server(observed):
+    httpd, telemetry = observed
+    return httpd.server_port, telemetry
+
+
+def open_stream(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    head = (f"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(BODY)}\r\n\r\n").encode()
+    sock.sendall(head + BODY)
+    return sock
+
+
+def read_until(sock: socket.socket, marker: bytes, buffer: bytes = b"") -> bytes:
+    while marker not in buffer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed before {marker!r}: {buffer!r}")
+        buffer += chunk
+    return buffer
+
+
+def test_each_event_leaves_the_server_before_the_upstream_has_finished(server, upstream):
+    port, telemetry = server
+    # GIVEN an upstream that sends one word and then holds the rest until the test says so
+    reply = hf_chat.words_stream(["Rest", " well"], gate_after=1)
+    upstream.enqueue(reply)
+    with open_stream(port) as sock:
+        # WHEN we read the raw answer up to the end of the first event
+        received = read_until(sock, b"\r\n\r\n")
+        head, _, body = received.partition(b"\r\n\r\n")
+        body = read_until(sock, b"\n\n", body)
+        # THEN headers and the first word are here while the upstream is still mid-stream
+        assert not reply.finished.is_set()
+        assert b'"content": "Rest"' in body
+        lines = head.decode().lower().split("\r\n")
+        assert lines[0].endswith("200 ok")
+        assert "content-type: text/event-stream; charset=utf-8" in lines
+        assert "x-accel-buffering: no" in lines
+        assert not [line for line in lines if line.startswith("content-length")]
+        # WHEN the upstream finishes, THEN the rest follows and the body ends with the stream
+        hf_chat.gate_of(reply).set()
+        while chunk := sock.recv(65536):
+            body += chunk
+    assert body.endswith(b"data: [DONE]\n\n")
+    assert telemetry.written.wait(5)
+    assert [r.stream_end for r in telemetry.records] == ["done"]
+
+
+def test_a_client_that_hangs_up_stops_the_upstream_call(observed, upstream):
+    httpd, telemetry = observed
+    port = httpd.server_port
+    # GIVEN a long upstream stream (100 words, 20 ms apart), held after the first word
+    reply = hf_chat.words_stream([f" w{i}" for i in range(100)], gate_after=1, stream_delay=0.02)
+    upstream.enqueue(reply)
+    sock = open_stream(port)
+    read_until(sock, b"\n\n", read_until(sock, b"\r\n\r\n").partition(b"\r\n\r\n")[2])
+    # WHEN the browser goes away after the first word
+    sock.close()
+    hf_chat.gate_of(reply).set()
+    # THEN the proxy notices on its next writes and drops the upstream connection early
+    assert reply.aborted.wait(5), "the upstream was never told"
+    assert not reply.finished.is_set()
+    assert len(reply.sent) < 20
+    # AND the request is recorded exactly once, as abandoned
+    assert telemetry.written.wait(5)
+    assert len(telemetry.records) == 1
+    assert telemetry.records[0].stream_end == "client_gone"
+    # AND the server takes the hang-up in its stride: no error, no traceback in the console
+    assert httpd.connection_done.wait(5)
+    assert httpd.errors == []

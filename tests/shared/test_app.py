@@ -1,0 +1,148 @@
+"""The HTTP surface of the core: routing, body limits, content types, JSON strictness, health."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import TEST_TOKEN, client_for, post_json
+
+
+def test_unknown_route_is_404_envelope(client):
+    resp = client.get("/api/nope")
+    assert resp.status_code == 404
+    assert resp.json["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/api/generate"), ("PUT", "/api/generate"), ("POST", "/api/health"), ("DELETE", "/api/health")],
+)
+def test_wrong_method_is_405_with_allow(client, method, path):
+    resp = client.open(path, method=method)
+    assert resp.status_code == 405
+    assert resp.json["code"] == "method_not_allowed"
+    assert "OPTIONS" in resp.headers["Allow"]
+
+
+def test_trailing_slash_reaches_the_same_route(client):
+    assert post_json(client, "/api/generate/", {"inputs": "Hi"}).status_code == 200
+
+
+def test_body_over_the_limit_is_413_before_parsing(settings, upstream):
+    client = client_for(settings.with_changes(max_body_bytes=1024))
+    body = json.dumps({"inputs": "x" * 2000})
+    resp = post_json(client, "/api/generate", body)
+    assert resp.status_code == 413 and resp.json["code"] == "body_too_large"
+    assert upstream.received == []
+
+
+def test_default_body_limit_is_16_kib(client, upstream):
+    fits = json.dumps({"inputs": "x"}).encode()
+    assert post_json(client, "/api/generate", fits).status_code == 200
+    resp = post_json(client, "/api/generate", b'{"inputs": "' + b"x" * 16 * 1024 + b'"}')
+    assert resp.status_code == 413
+
+
+def test_body_without_content_length_is_still_capped(settings, upstream):
+    # GIVEN a server behind which the body arrives without a Content-Length (chunked upstream of WSGI)
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    from shared.app import ProxyApp
+
+    environ = EnvironBuilder(
+        path="/api/generate", method="POST", data=b'{"inputs": "' + b"x" * 4096 + b'"}', content_type="application/json"
+    ).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True  # what servers that de-chunk bodies set
+    # WHEN it is sent
+    _, status, _ = run_wsgi_app(ProxyApp(settings.with_changes(max_body_bytes=1024)), environ, buffered=True)
+    # THEN the cap holds while reading
+    assert status.startswith("413")
+    assert upstream.received == []
+
+
+def test_body_without_length_or_termination_is_not_read(settings, upstream):
+    # GIVEN a body the server did not delimit (no Content-Length, no wsgi.input_terminated)
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    from shared.app import ProxyApp
+
+    environ = EnvironBuilder(
+        path="/api/generate", method="POST", data=b'{"inputs": "Hi"}', content_type="application/json"
+    ).get_environ()
+    del environ["CONTENT_LENGTH"]
+    # WHEN it is sent, THEN the app does not block reading it, and says the body is empty
+    app_iter, status, _ = run_wsgi_app(ProxyApp(settings), environ, buffered=True)
+    assert status.startswith("400") and b"empty" in b"".join(app_iter)
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
+def test_non_json_content_type_is_415(client, upstream, content_type):
+    headers = {"Content-Type": content_type} if content_type else {}
+    resp = client.post("/api/generate", data=b'{"inputs": "Hi"}', headers=headers)
+    assert resp.status_code == 415 and resp.json["code"] == "unsupported_media_type"
+    assert upstream.received == []
+
+
+def test_json_with_charset_is_accepted(client):
+    resp = client.post(
+        "/api/generate", data=b'{"inputs": "Hi"}', headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+    assert resp.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{",
+        b"not json",
+        b'{"inputs": NaN}',
+        b'{"inputs": "a", "parameters": {"temperature": Infinity}}',
+        b'{"inputs": "a", "inputs": "b"}',
+        b"\xff\xfe{}",
+        b"[" * 5000 + b"]" * 5000,
+        b'{"inputs": ' + b"9" * 5000 + b"}",
+    ],
+    ids=["empty", "truncated", "text", "nan", "infinity", "duplicate-key", "not-utf8", "deep", "huge-int"],
+)
+def test_malformed_json_is_400_invalid_json(client, upstream, body):
+    resp = post_json(client, "/api/generate", body)
+    assert resp.status_code == 400
+    assert resp.json["code"] in {"invalid_json", "validation_error"}
+    assert upstream.received == []
+
+
+def test_health_says_which_upstreams_are_configured_without_secrets(client, settings):
+    resp = client.get("/api/health")
+    assert resp.status_code == 200
+    assert resp.json["status"] == "ok" and resp.json["mode"] == "live"
+    assert resp.json["upstreams"]["generate"] == {"configured": True, "host": "127.0.0.1"}
+    assert TEST_TOKEN not in resp.text and "token" not in resp.text.lower()
+
+
+def test_health_reports_missing_credentials(settings):
+    resp = client_for(settings.with_changes(hf_token=None)).get("/api/health")
+    assert resp.status_code == 200
+    assert resp.json["upstreams"]["generate"]["configured"] is False
+
+
+def test_every_response_has_a_request_id_and_no_store(client):
+    resp = client.get("/api/health")
+    assert len(resp.headers["X-Request-Id"]) == 32
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_malformed_setting_is_a_500_naming_it(monkeypatch):
+    from werkzeug.test import Client
+
+    from shared.app import ProxyApp
+
+    monkeypatch.setenv("MAX_BODY_BYTES", "lots")
+    resp = Client(ProxyApp()).get("/api/health")
+    assert resp.status_code == 500
+    assert resp.json == {"error": "Setting MAX_BODY_BYTES must be a whole number.", "code": "server_misconfigured"}
