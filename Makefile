@@ -13,6 +13,7 @@ PORT ?= 8000
 help:
 	@echo "make serve   run the proxy on http://$(HOST):$(PORT) (demo mode when no HF token is configured)"
 	@echo "make test    install everything and run the whole test suite"
+	@echo "make sam-build  build the AWS Lambda bundle with the SAM CLI (then: sam deploy --guided)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,4 +58,28 @@ build-HfProxyFunction:
 		--only-binary=:all: -r requirements.txt
 	rm -rf "$(ARTIFACTS_DIR)/bin"
 
-.PHONY: build-HfProxyFunction
+# The SAM CLI pins many packages: it lives in its own venv, never in .venv.
+SAM_CLI_VERSION ?= 1.170.0
+SAM := .venv-sam/bin/sam
+export SAM_CLI_TELEMETRY := 0
+
+$(SAM):
+	$(PYTHON) -m venv .venv-sam
+	.venv-sam/bin/python -m pip install --quiet --upgrade pip
+	.venv-sam/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+
+# --build-in-source: run the Makefile target in place instead of first copying the whole project
+# (.venv included) to a scratch folder; the result is the same.
+sam-build: $(SAM)
+	$(SAM) build --build-in-source
+
+# CI: the real SAM CLI validates the template and builds the bundle, then the bundle and template
+# tests run again on that exact output.
+check-sam: $(SAM) $(VENV)/.dev
+	$(SAM) validate --lint --region us-east-1
+	rm -rf .aws-sam
+	$(SAM) build --build-in-source
+	HFPROXY_SAM_BUILD_DIR=.aws-sam/build/HfProxyFunction $(BIN)/python -m pytest -q \
+		tests/functions/aws_lambda/test_bundle.py tests/functions/aws_lambda/test_template.py
+
+.PHONY: build-HfProxyFunction sam-build check-sam
