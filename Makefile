@@ -53,10 +53,15 @@ build-HfProxyFunction:
 	cp -R shared "$(ARTIFACTS_DIR)/"
 	cp -R functions/__init__.py functions/aws_lambda "$(ARTIFACTS_DIR)/functions/"
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target "$(ARTIFACTS_DIR)" \
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-compile --target "$(ARTIFACTS_DIR)" \
 		--platform $(LAMBDA_PLATFORM) --implementation cp --python-version $(LAMBDA_PYTHON_VERSION) \
 		--only-binary=:all: -r requirements.txt
 	rm -rf "$(ARTIFACTS_DIR)/bin"
+	@# Lambda cannot write __pycache__ (read-only /var/task), and a zip keeps mtimes to 2 s, which can
+	@# invalidate timestamp-checked .pyc: ship hash-based ones that skip the check (PEP 552), built
+	@# by a 3.12 interpreter (the runtime's magic number) when this machine has one.
+	if $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then \
+		$(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)"; fi
 
 # The SAM CLI pins many packages: it lives in its own venv, never in .venv.
 SAM_CLI_VERSION ?= 1.170.0

@@ -169,3 +169,14 @@ def test_bundled_handler_answers_the_user_events_on_its_own(bundle, upstream):
     assert upstream.received[-1].headers["authorization"] == f"Bearer {TEST_TOKEN}"
     # AND boto3 (not in the bundle, and not importable here) was never needed
     assert report["boto3"] is False
+
+
+def test_every_module_ships_a_pyc_the_runtime_uses_without_checking_mtimes(bundle):
+    """/var/task is read-only, so a missing or stale .pyc means compiling on every cold start; zips
+    keep mtimes to 2 s, so only hash-based unchecked .pyc (PEP 552, flags == 1) are safe."""
+    stale = []
+    for source in bundle.rglob("*.py"):
+        pyc = source.parent / "__pycache__" / f"{source.stem}.cpython-312.pyc"
+        if not pyc.is_file() or int.from_bytes(pyc.read_bytes()[4:8], "little") != 1:
+            stale.append(str(source.relative_to(bundle)))
+    assert stale == []
