@@ -33,10 +33,16 @@ serve: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest
 
+# Not a test: 500 requests, 50 at a time, through the `make serve` server to a loopback upstream that
+# takes 1 s (bench/load.py; README "Robustness and load" quotes its figures). Exit 1 on any error.
+load: $(VENV)/.dev
+	$(BIN)/python -m bench.load
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check shared functions tests
 
-.PHONY: help serve test lint
+
+.PHONY: help serve test lint load
 
 # --- AWS Lambda bundle (SAM) -------------------------------------------------------------------
 # `sam build` runs this target because template.yaml says `BuildMethod: makefile` (SAM sets

@@ -84,7 +84,7 @@ class Request:
             return self._body
         declared = self.headers.get("content-length", "").strip()
         if declared:
-            if not declared.isdigit():
+            if not (declared.isascii() and declared.isdigit()):  # "²".isdigit() is True, int("²") fails
                 raise errors.ProxyError(400, "invalid_content_length", "The Content-Length header is not a number.")
             if int(declared) > limit:
                 raise errors.body_too_large(limit)

@@ -9,7 +9,7 @@ never bodies or tokens (https://docs.powertools.aws.dev/lambda/python/latest/cor
 
 from __future__ import annotations
 
-import binascii
+import base64
 
 import serverless_wsgi
 from aws_lambda_powertools import Logger, Metrics
@@ -53,6 +53,17 @@ def lambda_handler(event: dict, context) -> dict:
 
     try:
         return serverless_wsgi.handle_request(with_platform, event, context)
-    except binascii.Error:  # isBase64Encoded with a body that is not base64: serverless-wsgi raises
-        error = Response.from_error(errors.ProxyError(400, "invalid_body_encoding", "The body is not valid base64."))
-        return {"statusCode": error.status, "headers": error.headers, "body": error.body.decode()}
+    except ValueError:  # raised while serverless-wsgi translates the event, before the app runs
+        error = Response.from_error(_unreadable(event))
+    return {"statusCode": error.status, "headers": error.headers, "body": error.body.decode()}
+
+
+def _unreadable(event: dict) -> errors.ProxyError:
+    """Which part of the event could not be read: a base64 body that does not decode (binascii.Error,
+    or ValueError for non-ASCII text), else a header value with CR/LF (werkzeug's Headers refuses it)."""
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(event.get("body") or "")
+        except ValueError:
+            return errors.ProxyError(400, "invalid_body_encoding", "The body is not valid base64.")
+    return errors.ProxyError(400, "invalid_header", "A request header value is malformed.")

@@ -22,9 +22,7 @@ NAME = "hf-router-chat"
 URL_SETTING = "HF_CHAT_URL or CHAT_MODELS"
 
 
-def complete(
-    payload: dict, *, token: str, settings: Settings, deadline: Deadline, record: RequestRecord
-) -> bytes:
+def complete(payload: dict, *, token: str, settings: Settings, deadline: Deadline, record: RequestRecord) -> bytes:
     """POST a non-streamed chat request; return the upstream's JSON unchanged (token redacted)."""
     record.upstream_attempts += 1
     resp = transport.request(
@@ -33,8 +31,7 @@ def complete(
     record.upstream_status, record.upstream_ms = resp.status, round(resp.elapsed_ms, 1)
     if resp.status != 200:
         raise hf_inference.map_error(resp, token, url_setting=URL_SETTING)
-    resp.json()
-    return resp.body.replace(token.encode(), b"[redacted]") if token else resp.body
+    return transport.without_token(resp.body, resp.json(), token)
 
 
 def open_stream(
@@ -53,8 +50,7 @@ def open_stream(
     resp = stream.read_body(settings.max_upstream_bytes)
     if resp.status != 200:
         raise hf_inference.map_error(resp, token, url_setting=URL_SETTING)
-    resp.json()
-    return resp.body.replace(token.encode(), b"[redacted]") if token else resp.body
+    return transport.without_token(resp.body, resp.json(), token)
 
 
 def relay(stream: sse.UpstreamStream, *, token: str, record: RequestRecord) -> Iterator[bytes]:

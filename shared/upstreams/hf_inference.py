@@ -37,8 +37,7 @@ def generate(
         )
         record.upstream_status, record.upstream_ms = resp.status, round(resp.elapsed_ms, 1)
         if resp.status == 200:
-            resp.json()  # must be JSON; the bytes go back unchanged (but never an echoed token)
-            return resp.body.replace(token.encode(), b"[redacted]") if token else resp.body
+            return transport.without_token(resp.body, resp.json(), token)  # must be JSON; otherwise unchanged
         wait = _loading_wait(resp)
         if wait is not None and wait + 0.5 < deadline.remaining() - settings.deadline_margin:
             time.sleep(wait)  # the upstream asked us to come back; the deadline still allows it
@@ -121,8 +120,7 @@ def open_stream(
     resp = stream.read_body(settings.max_upstream_bytes)
     if resp.status != 200:
         raise map_error(resp, token, _loading_wait(resp))
-    resp.json()
-    return resp.body.replace(token.encode(), b"[redacted]") if token else resp.body
+    return transport.without_token(resp.body, resp.json(), token)
 
 
 def relay(stream: sse.UpstreamStream, *, token: str, record: RequestRecord) -> Iterator[bytes]:

@@ -9,7 +9,10 @@ Network faults become :class:`ProxyError` here, so no route sees a ``requests`` 
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +22,7 @@ from shared.settings import Settings
 
 USER_AGENT = f"hfproxy/{__version__}"
 _session = None
+POOL_SIZE = 64  # upstream connections kept per host (bench/load.py runs 50 concurrent requests)
 
 
 def session():
@@ -28,6 +32,11 @@ def session():
         import requests
 
         _session = requests.Session()
+        # requests keeps 10 connections per host; a threaded server with more requests in flight
+        # discarded the rest after each use ("Connection pool is full"): a new TLS handshake each.
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE)
+        _session.mount("https://", adapter)
+        _session.mount("http://", adapter)
         _session.trust_env = False  # no ~/.netrc auth or proxy variables leaking into upstream calls
         _session.headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     return _session
@@ -87,17 +96,45 @@ def request(
             stream=True,
             allow_redirects=False,
         )
-        with resp:
+        with resp, _cut_off_at(deadline, resp):
             body = _read_capped(resp, settings.max_upstream_bytes, deadline)
     except requests.exceptions.ConnectTimeout:
         raise errors.upstream_timeout() from None
     except requests.exceptions.ReadTimeout:
         raise errors.upstream_timeout() from None
-    except requests.exceptions.RequestException:  # refused, DNS, reset, truncated body
-        raise errors.upstream_unreachable() from None
+    except requests.exceptions.RequestException:  # refused, DNS, reset, truncated body, cut off
+        raise (errors.upstream_timeout() if deadline.expired() else errors.upstream_unreachable()) from None
     elapsed_ms = (time.perf_counter() - started) * 1000
     lowered = {k.lower(): v for k, v in resp.headers.items()}
     return UpstreamResponse(resp.status_code, lowered, body, elapsed_ms)
+
+
+@contextmanager
+def _cut_off_at(deadline: Deadline, resp):
+    """Shut the upstream socket down when the deadline passes, so reading the body ends then.
+
+    The read timeout bounds each recv(), not the whole body: an upstream that trickles a byte
+    every few hundred ms kept a 1 s request reading for 40 s (tests/faults). shutdown() wakes the
+    blocked recv() with EOF; urllib3 then drops the connection instead of pooling it.
+    """
+    sock = getattr(getattr(resp.raw, "connection", None), "sock", None)
+    if sock is None:  # already read whole (tiny bodies) or not a socket: nothing left to bound
+        yield
+        return
+
+    def cut() -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    timer = threading.Timer(max(0.0, deadline.remaining()), cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def _read_capped(resp, limit: int, deadline: Deadline) -> bytes:
@@ -145,3 +182,16 @@ def redact(text: str, token: str) -> str:
     if token and token in text:
         text = text.replace(token, "[redacted]")
     return text
+
+
+def without_token(body: bytes, data, token: str) -> bytes:
+    """The success body as sent, minus any echo of our token: plain, or JSON-escaped (``\\u0068f_...``),
+    which a byte search misses but the browser's JSON.parse would turn back into the token."""
+    if not token:
+        return body
+    body = body.replace(token.encode(), b"[redacted]")
+    if b"\\u" in body:
+        text = json.dumps(data, ensure_ascii=False)
+        if token in text:
+            return text.replace(token, "[redacted]").encode()
+    return body

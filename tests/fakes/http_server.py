@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import select
 import socket
+import struct
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -29,6 +30,8 @@ class Reply:
     delay: float = 0.0  # seconds before answering (a slow upstream), cut short at shutdown
     drop: bool = False  # close the connection without answering
     truncate: bool = False  # promise the full Content-Length, send half the body, then close
+    reset: bool = False  # promise the full Content-Length, send half the body, then abort with a TCP RST
+    trickle: float = 0.0  # send headers at once, then the body one byte every `trickle` seconds
     content_type: str = "application/json"
     # A streamed answer (server-sent events): each bytes piece is written as it comes, headers
     # with the first one; a threading.Event in the list holds the rest until a test sets it.
@@ -136,10 +139,25 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
                 f"Content-Length: {len(payload)}",
             ]
             lines += [f"{k}: {v}" for k, v in reply.headers.items()]
-            if reply.truncate:
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+            if reply.truncate or reply.reset:
                 payload = payload[: len(payload) // 2]
                 self.close_connection = True
-            self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
+            if reply.trickle:
+                self.wfile.write(head)
+                for byte in payload:
+                    if fake._stop.wait(reply.trickle):
+                        return
+                    try:
+                        self.wfile.write(bytes([byte]))
+                    except OSError:  # the proxy gave up and hung up: that is the point
+                        return
+            else:
+                self.wfile.write(head + payload)
+            if reply.reset:  # SO_LINGER 0: close() sends RST instead of FIN (socket(7))
+                self.wfile.flush()
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
 
         def _stream(self, reply: Reply) -> None:
             """Write the pieces one by one; stop as soon as the client (the proxy) hangs up."""

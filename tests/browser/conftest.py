@@ -1,0 +1,121 @@
+"""Real headless Chromium (Debian's /usr/bin/chromium) calling the proxy across two loopback origins.
+
+The page is served by a stdlib HTTP server on 127.0.0.1:<A>; the proxy runs in the same local
+server `make serve` runs (``functions.local.server.serve``) on 127.0.0.1:<B>: two ports, two
+origins, so every ``fetch`` is cross-origin and the browser enforces CORS for real.
+Flags: the machine is closed and we run as root (see /work/.library/env/machines/python.md).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from functions.local.server import serve
+from shared.app import ProxyApp
+from shared.settings import Settings
+from shared.telemetry import RequestRecord
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGES = Path(__file__).resolve().parent / "pages"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """GIVEN Debian's Chromium, headless. Missing Chromium is a failure, never a skip."""
+    assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing: `apt-get install chromium` (what .ci/run does)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _start(server) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture(scope="session")
+def page_origin() -> Iterator[str]:
+    """GIVEN a static page on its own loopback origin (http://127.0.0.1:<A>)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(PAGES)))
+    _start(server)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Recorder:
+    """The core's telemetry sink, kept in memory: which requests reached the proxy, and how they ended."""
+
+    records: list[RequestRecord] = field(default_factory=list)
+
+    def record(self, record: RequestRecord) -> None:
+        self.records.append(record)
+
+    def seen(self) -> list[tuple[str, str, int]]:
+        return [(r.method, r.path, r.status) for r in self.records]
+
+
+@dataclass
+class RunningProxy:
+    url: str
+    telemetry: Recorder
+
+
+@pytest.fixture
+def proxy_for() -> Iterator[Callable[[Settings], RunningProxy]]:
+    """Start the `make serve` server (functions.local.server.serve) with the given settings."""
+    servers = []
+
+    def start(settings: Settings) -> RunningProxy:
+        telemetry = Recorder()
+        server = serve(ProxyApp(settings, telemetry=telemetry), "127.0.0.1", 0)
+        _start(server)
+        servers.append(server)
+        return RunningProxy(f"http://127.0.0.1:{server.server_port}", telemetry)
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def page(browser, page_origin):
+    """A fresh browser context (no cached preflights) with the calling page open."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{page_origin}/caller.html")
+    yield page
+    context.close()
