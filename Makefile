@@ -14,6 +14,8 @@ help:
 	@echo "make serve   run the proxy on http://$(HOST):$(PORT) (demo mode when no HF token is configured)"
 	@echo "make test    install everything and run the whole test suite"
 	@echo "make sam-build  build the AWS Lambda bundle with the SAM CLI (then: sam deploy --guided)"
+	@echo "make tools   install the build-check tools (Vercel and Netlify CLIs, Node; never deployed)"
+	@echo "make check-deploy   run only the tests that drive those CLIs (fails if they are missing)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +43,24 @@ load: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check shared functions tests
 
+# Build-check tools: Vercel's and Netlify's CLIs check our deploy configuration the way the
+# platforms read it (`vercel build`, `netlify build/dev --offline`). Node runs them; nothing
+# deployed needs Node. Pinned by .tools/package-lock.json.
+TOOLS_BIN := .tools/node_modules/.bin
 
-.PHONY: help serve test lint load
+# `npm install --no-save` installs the locked versions; `npm ci` refuses this lock because npm
+# leaves deno's other-platform optional packages out of it (https://github.com/npm/cli/issues/8320).
+$(TOOLS_BIN)/vercel: .tools/package.json .tools/package-lock.json
+	cd .tools && npm install --include=dev --no-save --no-audit --no-fund
+	touch $@
+
+tools: $(TOOLS_BIN)/vercel
+
+check-deploy: $(VENV)/.dev tools
+	HFPROXY_REQUIRE_DEPLOY_TOOLS=1 $(BIN)/python -m pytest -m deploy_tools
+
+.PHONY: help serve test lint load tools check-deploy
+
 
 # --- AWS Lambda bundle (SAM) -------------------------------------------------------------------
 # `sam build` runs this target because template.yaml says `BuildMethod: makefile` (SAM sets

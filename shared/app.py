@@ -3,8 +3,9 @@
 Order of work for each request, and why:
 1. CORS preflight first: nothing (routing, body checks, auth) may reject a browser's OPTIONS.
 2. A disallowed Origin gets 403 and no CORS headers; requests without Origin pass (curl, servers).
-3. Route, run the handler under the request's deadline; every failure becomes the JSON envelope.
-4. Vary: Origin, Allow-Origin and X-Request-Id on every answer; one telemetry record, no content.
+3. When PROXY_SIGNATURE_SECRET is set, refuse requests its front proxy did not sign (401).
+4. Route, run the handler under the request's deadline; every failure becomes the JSON envelope.
+5. Vary: Origin, Allow-Origin and X-Request-Id on every answer; one telemetry record, no content.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 from shared import cors, errors
 from shared.deadline import TIME_BUDGET_KEY, Deadline
 from shared.http import Request, Response
+from shared.proxy_signature import require_signed_proxy
 from shared.routes import ROUTES, Handler
 from shared.routes.context import Context
 from shared.settings import Settings
@@ -101,6 +103,7 @@ class ProxyApp:
         try:
             if request.origin is not None and cors.allow_origin_value(settings, request.origin) is None:
                 raise errors.origin_not_allowed()
+            require_signed_proxy(request.headers, settings.proxy_signature_secret)
             handler = self._route(request)
             deadline = Deadline.for_request(settings.request_deadline, budget, settings.deadline_margin)
             return handler(request, Context(settings, deadline, record))

@@ -66,6 +66,13 @@ def origin_not_allowed() -> ProxyError:
     )
 
 
+def proxy_signature_invalid() -> ProxyError:
+    # Deliberately one message for missing, expired, forged or malformed: no hints for a forger.
+    return ProxyError(
+        401, "proxy_signature_invalid", "This proxy only answers requests that come through its own site."
+    )
+
+
 # --- upstream-side (429 / 5xx) ------------------------------------------------------------------
 
 

@@ -111,6 +111,7 @@ class Settings:
     chat_max_content_chars: int = 4000
     chat_max_tokens: int = 512
     demo_word_delay: float = 0.04  # seconds between demo words when streaming, so `make serve` shows it
+    proxy_signature_secret: str | None = field(default=None, repr=False)  # shared/proxy_signature.py
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -132,6 +133,7 @@ class Settings:
             request_deadline=_number(env, "REQUEST_DEADLINE_SECONDS", 25.0, float, 0.1, 900),
             deadline_margin=_number(env, "DEADLINE_MARGIN_SECONDS", 1.0, float, 0, 60),
             demo_mode=_flag(env, "DEMO_MODE"),
+            proxy_signature_secret=_text(env, "PROXY_SIGNATURE_SECRET"),
             **_chat_settings(env),
         )
 

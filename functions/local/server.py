@@ -16,6 +16,7 @@ import sys
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from functions.local.static import StaticFiles
 from shared.app import ProxyApp, app
 from shared.settings import Settings
 
@@ -61,8 +62,10 @@ def local_settings(env_file: str | None = ".env") -> Settings:
     return settings
 
 
-def serve(proxy: ProxyApp, host: str = "127.0.0.1", port: int = 8000) -> ThreadingWSGIServer:
-    return make_server(host, port, proxy, server_class=ThreadingWSGIServer, handler_class=_Handler)
+def serve(proxy: ProxyApp, host: str = "127.0.0.1", port: int = 8000, static: bool = False) -> ThreadingWSGIServer:
+    """A threaded loopback server for the app; ``static=True`` also serves the demo page from public/."""
+    wsgi_app = StaticFiles(proxy) if static else proxy
+    return make_server(host, port, wsgi_app, server_class=ThreadingWSGIServer, handler_class=_Handler)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -73,9 +76,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     app.configure(local_settings(args.env_file))
-    server = serve(app, args.host, args.port)
+    server = serve(app, args.host, args.port, static=True)
     mode = "DEMO MODE (no HF token configured: answers are canned)" if app.settings.demo_mode else "live"
-    print(f"hfproxy on http://{args.host}:{server.server_port} - {mode}", flush=True)
+    print(f"hfproxy on http://{args.host}:{server.server_port} - {mode} - demo page at /", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
