@@ -1,0 +1,240 @@
+"""template.yaml: the SAM translator turns it into CloudFormation offline, cfn-lint finds nothing in
+either, and the properties the proxy depends on are wired as the README and the core expect.
+
+The translator is the real one (aws-sam-translator, what `sam validate` and CloudFormation's
+`AWS::Serverless` transform run); it needs a region and no network: fake credentials only keep
+boto3 from looking for real ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE = ROOT / "template.yaml"
+GATEWAY_TIMEOUT_S = 29  # API Gateway's integration limit the README promises to stay under
+
+
+class _NoManagedPolicies:
+    """The translator asks IAM for AWS managed policy names only when a template names one by
+    name; ours uses a policy template and ARNs, so this must never be needed (no network)."""
+
+    def load(self) -> dict:
+        raise AssertionError("the translator tried to call IAM")
+
+
+def lint_findings(text: str) -> list[str]:
+    """Every cfn-lint finding, informational and experimental rules included."""
+    config = ManualArgs(regions=["us-east-1"], include_checks=["I"], include_experimental=True)
+    return [str(match) for match in lint(text, config=config)]
+
+
+def translate(template: dict) -> dict:
+    sam = copy.deepcopy(template)
+    # `sam package`/`sam deploy` replace the local CodeUri with the uploaded zip before the transform.
+    sam["Resources"]["HfProxyFunction"]["Properties"]["CodeUri"] = "s3://bucket/hfproxy.zip"
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }.items():
+            mp.setenv(name, value)
+        return transform(sam, {}, _NoManagedPolicies())
+
+
+@pytest.fixture(scope="module")
+def sam() -> dict:
+    return yaml_parse(TEMPLATE.read_text())
+
+
+@pytest.fixture(scope="module")
+def cfn(sam) -> dict:
+    return translate(sam)
+
+
+@pytest.fixture(scope="module")
+def function(sam) -> dict:
+    return sam["Resources"]["HfProxyFunction"]["Properties"]
+
+
+def resources_of_type(cfn: dict, kind: str) -> dict:
+    return {name: r for name, r in cfn["Resources"].items() if r["Type"] == kind}
+
+
+def test_template_yaml_has_no_cfn_lint_finding():
+    # GIVEN the SAM template as users deploy it WHEN cfn-lint runs THEN it reports nothing
+    assert lint_findings(TEMPLATE.read_text()) == []
+
+
+def test_generated_cloudformation_has_no_cfn_lint_finding(cfn):
+    # GIVEN the CloudFormation the SAM transform produces WHEN cfn-lint runs THEN it reports nothing
+    assert lint_findings(json.dumps(cfn)) == []
+
+
+def test_cfn_lint_does_catch_a_broken_template(sam):
+    """The two tests above would pass vacuously if lint saw nothing: show it sees a real fault."""
+    # GIVEN the template with a timeout above Lambda's 900 s maximum
+    broken = copy.deepcopy(sam)
+    broken["Resources"]["HfProxyFunction"]["Properties"]["Timeout"] = 901
+    # WHEN translated and linted THEN the fault is reported
+    assert any("901" in finding for finding in lint_findings(json.dumps(translate(broken))))
+
+
+def test_transform_yields_one_function_behind_an_http_api(cfn):
+    # GIVEN the generated CloudFormation
+    functions = resources_of_type(cfn, "AWS::Lambda::Function")
+    apis = resources_of_type(cfn, "AWS::ApiGatewayV2::Api")
+    # THEN there is one Python 3.12 function with the adapter as handler, behind one HTTP API
+    assert list(functions) == ["HfProxyFunction"]
+    props = functions["HfProxyFunction"]["Properties"]
+    assert props["Runtime"] == "python3.12"
+    assert props["Handler"] == "functions/aws_lambda/handler.lambda_handler"
+    assert (ROOT / "functions/aws_lambda/handler.py").is_file()
+    (api,) = apis.values()
+    # AND every /api/* path and method (OPTIONS included) goes to it with payload format 2.0
+    route = api["Properties"]["Body"]["paths"]["/api/{proxy+}"]
+    integration = route["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
+    assert integration["payloadFormatVersion"] == "2.0"
+    assert "HfProxyFunction.Arn" in integration["uri"]["Fn::Sub"]
+
+
+def test_timeouts_are_ordered_core_then_function_then_gateway(sam, cfn, function):
+    """The core must answer (504 envelope) before Lambda kills it, and Lambda before the gateway."""
+    deadline = float(function["Environment"]["Variables"]["REQUEST_DEADLINE_SECONDS"])
+    timeout = function["Timeout"]
+    integration_s = (
+        sam["Resources"]["HfProxyFunction"]["Properties"]["Events"]["Api"]["Properties"]["TimeoutInMillis"] / 1000
+    )
+    assert deadline + Settings().deadline_margin <= timeout < integration_s <= GATEWAY_TIMEOUT_S
+    assert cfn["Resources"]["HfProxyFunction"]["Properties"]["Timeout"] == timeout
+
+
+def test_secret_read_is_granted_only_for_the_given_secret(cfn):
+    # GIVEN the function's IAM role in the generated CloudFormation
+    role = cfn["Resources"]["HfProxyFunctionRole"]["Properties"]
+    (policy,) = role["Policies"]
+    # THEN the only inline policy exists only when a secret ARN is given
+    condition, granted, otherwise = policy["Fn::If"]
+    assert condition == "UsesSecret" and otherwise == {"Ref": "AWS::NoValue"}
+    assert cfn["Conditions"]["UsesSecret"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "HfTokenSecretArn"}, ""]}]}
+    # AND it allows GetSecretValue on that one ARN, nothing else
+    (statement,) = granted["PolicyDocument"]["Statement"]
+    assert statement["Action"] == ["secretsmanager:GetSecretValue"]
+    assert statement["Resource"] == {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "HfTokenSecretArn"}}]}
+    # AND besides it only the basic logging policy is attached
+    assert [arn.rsplit("/", 1)[-1] for arn in role["ManagedPolicyArns"]] == ["AWSLambdaBasicExecutionRole"]
+
+
+def test_throttling_comes_from_the_parameters(cfn):
+    # GIVEN the HTTP API stage in the generated CloudFormation
+    (stage,) = resources_of_type(cfn, "AWS::ApiGatewayV2::Stage").values()
+    settings = stage["Properties"]["DefaultRouteSettings"]
+    # THEN burst and rate limits are the deploy-time parameters, not constants
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ThrottlingBurstLimit"}
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
+    assert stage["Properties"]["StageName"] == "$default"  # so ApiUrl needs no stage path
+
+
+def test_gateway_leaves_cors_to_the_function(sam, cfn):
+    """With a CorsConfiguration, API Gateway answers preflights itself and drops the function's CORS
+    headers (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html)."""
+    assert "CorsConfiguration" not in sam["Resources"]["HfProxyApi"]["Properties"]
+    assert "Globals" not in sam or "CorsConfiguration" not in sam["Globals"].get("HttpApi", {})
+    (api,) = resources_of_type(cfn, "AWS::ApiGatewayV2::Api").values()
+    assert "CorsConfiguration" not in api["Properties"]
+    assert "x-amazon-apigateway-cors" not in api["Properties"]["Body"]
+
+
+# template environment variable -> (a value a user could set, the Settings attribute it must reach)
+ENVIRONMENT_EFFECTS = {
+    "HF_TOKEN_SECRET_ARN": ("arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-AbCdEf", "hf_token_secret_arn"),
+    "HF_TOKEN": ("hf_template_test", "hf_token"),
+    "ALLOWED_ORIGINS": ("https://app.example", "allowed_origins"),
+    "HF_INFERENCE_URL": ("https://example.test/models/gpt2", "hf_inference_url"),
+    "CHAT_MODELS": ("org/model-a,org/model-b", "chat_models"),
+    "REQUEST_DEADLINE_SECONDS": ("26", "request_deadline"),
+}
+
+
+def test_every_environment_variable_reaches_the_settings(function):
+    # GIVEN the variables the template sets (powertools' own excepted)
+    names = {n for n in function["Environment"]["Variables"] if not n.startswith("POWERTOOLS_")}
+    assert names == set(ENVIRONMENT_EFFECTS)
+    defaults = Settings.from_env({})
+    for name, (value, attribute) in ENVIRONMENT_EFFECTS.items():
+        # WHEN only that variable is set THEN Settings reads it into the matching field
+        assert getattr(Settings.from_env({name: value}), attribute) != getattr(defaults, attribute), name
+
+
+def test_empty_parameters_mean_the_core_defaults(sam, function):
+    """Optional parameters default to "" and the core must read "" as unset (not as a value)."""
+    env = {}
+    for name, value in function["Environment"]["Variables"].items():
+        ref = value["Ref"] if isinstance(value, dict) else None
+        env[name] = sam["Parameters"][ref].get("Default", "") if ref else value
+    settings = Settings.from_env(env)
+    assert settings.hf_token is None and settings.hf_token_secret_arn is None
+    assert settings.chat_models == Settings.from_env({}).chat_models
+    assert settings.allowed_origins == ("*",)
+    assert settings.hf_inference_url == sam["Parameters"]["HfInferenceUrl"]["Default"]
+
+
+def _evaluate(expr, parameters: dict):
+    """The rule functions our Rules use (Fn::Or/Not/Equals, Ref), evaluated like CloudFormation."""
+    if isinstance(expr, dict):
+        ((key, arg),) = expr.items()
+        if key == "Ref":
+            return parameters[arg]
+        values = [_evaluate(a, parameters) for a in arg]
+        return {"Fn::Or": any, "Fn::Not": lambda v: not v[0], "Fn::Equals": lambda v: v[0] == v[1]}[key](values)
+    return expr
+
+
+@pytest.mark.parametrize(
+    ("secret_arn", "token", "refused_with"),
+    [
+        ("", "", "Set HfTokenSecretArn (recommended) or HfToken."),
+        ("arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-AbCdEf", "hf_x", "Set only one of"),
+        ("arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-AbCdEf", "", None),
+        ("", "hf_x", None),
+    ],
+)
+def test_deploy_rules_require_exactly_one_token_source(sam, secret_arn, token, refused_with):
+    # GIVEN the parameters a user passes to `sam deploy`
+    parameters = {"HfTokenSecretArn": secret_arn, "HfToken": token}
+    # WHEN CloudFormation evaluates the template's Rules
+    failed = [
+        a["AssertDescription"]
+        for rule in sam["Rules"].values()
+        for a in rule["Assertions"]
+        if not _evaluate(a["Assert"], parameters)
+    ]
+    # THEN a stack without a token source (or with two) is refused before anything is created
+    if refused_with is None:
+        assert failed == []
+    else:
+        assert len(failed) == 1 and failed[0].startswith(refused_with)
+
+
+def test_token_parameter_is_never_echoed(sam):
+    assert sam["Parameters"]["HfToken"]["NoEcho"] is True
+    assert "NoEcho" not in sam["Parameters"]["HfTokenSecretArn"]  # an ARN is not a secret
+
+
+def test_outputs_give_the_api_and_health_urls(cfn):
+    outputs = cfn["Outputs"]
+    assert outputs["ApiUrl"]["Value"] == {
+        "Fn::Sub": "https://${HfProxyApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    }
+    assert outputs["HealthUrl"]["Value"]["Fn::Sub"].endswith("/api/health")
