@@ -51,6 +51,11 @@ def lambda_handler(event: dict, context) -> dict:
         environ[CAN_STREAM_KEY] = False  # Python Lambda cannot stream a response (aws-lambda-roadmap #39)
         return app(environ, start_response)
 
+    context_ = event.get("requestContext")
+    if isinstance(context_, dict) and context_.get("authorizer", {}) is None:
+        # Function URLs with auth NONE send "authorizer": null, which serverless-wsgi 3.1.0's v2 path
+        # dereferences (serverless_wsgi.py handle_payload_v2; the v1 path got `or {}` in PR #232).
+        del context_["authorizer"]
     try:
         return serverless_wsgi.handle_request(with_platform, event, context)
     except ValueError:  # raised while serverless-wsgi translates the event, before the app runs

@@ -138,3 +138,13 @@ def test_logs_and_metrics_carry_figures_not_content(lambda_env, caplog, capsys):
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     metric_names = {m["Name"] for doc in emf for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert {"Requests", "Upstream2xx", "UpstreamLatency"} <= metric_names
+
+
+def test_function_url_with_a_null_authorizer_is_served(lambda_env):
+    # GIVEN a Function URL with auth type NONE, which sends "authorizer": null (Lambda developer guide,
+    # "Invoking Lambda function URLs", request payload)
+    event = post("function_url", {"inputs": "Hello"})
+    event["requestContext"]["authorizer"] = None
+    # WHEN it is invoked, THEN it is answered like any other request
+    status, _, body = invoke(event)
+    assert status == 200, body

@@ -203,7 +203,7 @@ def test_the_first_event_reaches_the_client_before_the_upstream_has_finished(cha
     assert [json.loads(d)["choices"][0]["delta"].get("content") for _, d in events[:-1]] == [
         "Drink", " water", " often", None]
     assert events[-1] == ("message", "[DONE]")
-    assert reply.finished.is_set()
+    assert reply.finished.wait(5)  # the fake sets it after its last write: wait for that thread, bounded
     # AND the upstream was asked to stream, and the request was recorded once, as complete
     assert upstream.received[-1].json()["stream"] is True
     assert upstream.received[-1].headers["accept"].startswith("text/event-stream")
