@@ -1,13 +1,13 @@
-"""The one HTTP path to every upstream: a pooled connection manager, explicit timeouts, the deadline.
+"""The one HTTP path to every upstream: one pooled ``requests.Session``, explicit timeouts, the deadline.
 
-One ``urllib3.PoolManager`` per warm process, so a warm function reuses its TCP/TLS connection.
-urllib3 is requests' own engine; calling it directly skips requests' per-call cookie jar, hooks
-and header merging, which cost more than the whole proxy around it on a fast upstream
-(``make bench``, README "Benchmarks"). Same CA bundle (certifi), no redirects, no retries, no
-proxy variables, as the requests session had.
+One session per warm process, so a warm function reuses its TCP/TLS connection; plain calls and
+streams share its pool. Plain calls go straight to the session's adapter with a prepared request:
+``Session.request`` re-merges cookies, hooks, environment and settings on every call, which cost
+more than the whole proxy around it on a fast upstream (``make bench``, README "Benchmarks").
+No redirects, no retries, no proxy variables or ~/.netrc (``trust_env`` off).
 Only headers we build go upstream: the caller's Authorization, Cookie, Host and X-Forwarded-*
 are never copied (a forwarded X-Forwarded-Host is suspected of router 404s, gpt-load #430).
-Network faults become :class:`ProxyError` here, so no route sees a urllib3 exception.
+Network faults become :class:`ProxyError` here, so no route sees a requests/urllib3 exception.
 """
 
 from __future__ import annotations
@@ -27,23 +27,11 @@ from shared.settings import Settings
 USER_AGENT = f"hfproxy/{__version__}"
 BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
 POOL_SIZE = 64  # upstream connections kept per host (bench/load.py runs 50 concurrent requests)
-_pool = None
 _session = None
 
 
-def pool():
-    """The process-wide connection pool, created on first use (urllib3 is not imported before)."""
-    global _pool
-    if _pool is None:
-        import certifi
-        import urllib3
-
-        _pool = urllib3.PoolManager(maxsize=POOL_SIZE, cert_reqs="CERT_REQUIRED", ca_certs=certifi.where())
-    return _pool
-
-
 def session():
-    """A requests session with the same settings, for callers that need requests' API."""
+    """The process-wide session, created on first use (requests is not imported before)."""
     global _session
     if _session is None:
         import requests
@@ -61,12 +49,10 @@ def session():
 
 def reset_session() -> None:
     """Drop pooled connections (tests count the connections a fresh process opens)."""
-    global _pool, _session
-    if _pool is not None:
-        _pool.clear()
+    global _session
     if _session is not None:
         _session.close()
-    _pool = _session = None
+    _session = None
 
 
 @dataclass
@@ -102,6 +88,7 @@ def request(
     accept: str = "application/json",
 ) -> UpstreamResponse:
     """Send one request and read the whole answer before the deadline, or raise a ProxyError."""
+    import requests
     import urllib3
 
     headers = {**BASE_HEADERS, "Authorization": f"Bearer {token}", "Accept": accept}
@@ -109,36 +96,29 @@ def request(
     if json_body is not None:
         body = json.dumps(json_body, allow_nan=False).encode()
         headers["Content-Type"] = "application/json"
-    connect, read = timeouts(settings, deadline)
     started = time.perf_counter()
     try:
-        resp = pool().urlopen(
-            method,
-            url,
-            body=body,
-            headers=headers,
-            timeout=urllib3.Timeout(connect=connect, read=read),
-            preload_content=False,
-            redirect=False,
-            retries=False,
-        )
-        data = None
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method=method, url=url, headers=headers, data=body)
+        resp = session().get_adapter(url).send(prepared, stream=True, timeout=timeouts(settings, deadline))
+        raw, data = resp.raw, None
         try:
-            with _cut_off_at(deadline, resp):
-                data = _read_capped(resp, settings.max_upstream_bytes, deadline)
+            with _cut_off_at(deadline, raw):
+                data = _read_capped(raw, settings.max_upstream_bytes, deadline)
         finally:
             if data is None:  # not read to the end: the connection cannot serve another request
-                resp.close()
-            resp.release_conn()
-    except urllib3.exceptions.NewConnectionError:  # refused or DNS (a ConnectTimeoutError subclass)
-        raise errors.upstream_unreachable() from None
-    except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError):
+                raw.close()
+            raw.release_conn()
+    except (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
         raise errors.upstream_timeout() from None
-    except (urllib3.exceptions.HTTPError, OSError):  # reset, truncated body, bad gzip, cut off
+    except (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError):
+        raise errors.upstream_timeout() from None
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError):
+        # refused, DNS, reset, truncated body, bad gzip, or cut off at the deadline
         raise (errors.upstream_timeout() if deadline.expired() else errors.upstream_unreachable()) from None
     elapsed_ms = (time.perf_counter() - started) * 1000
-    lowered = {name.lower(): resp.headers[name] for name in resp.headers}  # repeated headers joined by ", "
-    return UpstreamResponse(resp.status, lowered, data, elapsed_ms)
+    lowered = {name.lower(): value for name, value in resp.headers.items()}  # repeated headers joined by ", "
+    return UpstreamResponse(resp.status_code, lowered, data, elapsed_ms)
 
 
 @contextmanager
