@@ -22,8 +22,12 @@ def handle(request: Request, ctx: Context) -> Response:
             "streaming": request.can_stream,  # whether "stream": true can stream on this platform
             "upstreams": {
                 "generate": {"configured": ready, "host": urlsplit(s.hf_inference_url).hostname},
-                "chat": {"configured": ready, "host": urlsplit(s.hf_chat_url).hostname, "models": list(s.chat_models),
-                         "default_model": s.chat_default_model},
+                "chat": {
+                    "configured": ready,
+                    "host": urlsplit(s.hf_chat_url).hostname,
+                    "models": list(s.chat_models),
+                    "default_model": s.chat_default_model,
+                },
                 "predict": {
                     "configured": s.demo_mode or (s.has_credentials and s.llama_space_url is not None),
                     "host": urlsplit(s.llama_space_url).hostname if s.llama_space_url else None,

@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
     StrictFloat,
@@ -23,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-Strict = ConfigDict(extra="forbid", allow_inf_nan=False)
+from shared.schemas.base import Strict
 
 
 class Message(BaseModel):

@@ -12,10 +12,8 @@ from typing import Annotated
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
-    StrictFloat,
     StrictInt,
     StrictStr,
     ValidationInfo,
@@ -23,8 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-Strict = ConfigDict(extra="forbid", allow_inf_nan=False)
-Number = StrictFloat  # strict floats still accept JSON integers, never booleans or strings
+from shared.schemas.base import Number, Strict
 
 
 class Parameters(BaseModel):

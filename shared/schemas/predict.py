@@ -12,7 +12,6 @@ from typing import Annotated
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
     StrictFloat,
@@ -22,7 +21,8 @@ from pydantic import (
     field_validator,
 )
 
-Strict = ConfigDict(extra="forbid", allow_inf_nan=False)
+from shared.schemas.base import Strict
+
 DEFAULT_MAX_NEW_TOKENS = 500
 
 

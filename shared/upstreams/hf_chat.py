@@ -37,20 +37,16 @@ def complete(payload: dict, *, token: str, settings: Settings, deadline: Deadlin
 def open_stream(
     payload: dict, *, token: str, settings: Settings, deadline: Deadline, record: RequestRecord
 ) -> sse.UpstreamStream | bytes:
-    """Start a streamed chat request. Returns the open stream, or the JSON body when the upstream
-    answered 200 without streaming; raises the mapped ProxyError when it refused (before any byte
-    reached our client, so the client gets a normal JSON error with the right status)."""
-    record.upstream_attempts += 1
-    stream = sse.open_stream(
-        "POST", settings.hf_chat_url, token=token, settings=settings, deadline=deadline, json_body=payload
+    """Start a streamed chat request: the text-generation stream opener, on the chat URL."""
+    return hf_inference.open_stream(
+        payload,
+        token=token,
+        settings=settings,
+        deadline=deadline,
+        record=record,
+        url=settings.hf_chat_url,
+        url_setting=URL_SETTING,
     )
-    record.upstream_status, record.upstream_ms = stream.status, round(stream.elapsed_ms, 1)
-    if stream.status == 200 and stream.is_event_stream:
-        return stream
-    resp = stream.read_body(settings.max_upstream_bytes)
-    if resp.status != 200:
-        raise hf_inference.map_error(resp, token, url_setting=URL_SETTING)
-    return transport.without_token(resp.body, resp.json(), token)
 
 
 def relay(stream: sse.UpstreamStream, *, token: str, record: RequestRecord) -> Iterator[bytes]:

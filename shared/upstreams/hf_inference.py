@@ -105,21 +105,29 @@ def openai_error_code(body: bytes) -> str | None:
 
 
 def open_stream(
-    payload: dict, *, token: str, settings: Settings, deadline: Deadline, record: RequestRecord
+    payload: dict,
+    *,
+    token: str,
+    settings: Settings,
+    deadline: Deadline,
+    record: RequestRecord,
+    url: str | None = None,
+    url_setting: str = "HF_INFERENCE_URL",
 ) -> sse.UpstreamStream | bytes:
-    """Start a TGI token stream (``"stream": true``). Returns the open stream, or the JSON body if
-    the model answered 200 without streaming; a refusal (e.g. 400 "`stream` is not supported for
-    this model" from non-TGI models) raises the mapped error before our client gets any byte."""
+    """Start a streamed request (TGI tokens by default; the chat client passes its own URL).
+    Returns the open stream, or the JSON body if the upstream answered 200 without streaming; a
+    refusal (e.g. 400 "`stream` is not supported for this model" from non-TGI models) raises the
+    mapped error before our client gets any byte, so it gets a normal JSON error."""
     record.upstream_attempts += 1
     stream = sse.open_stream(
-        "POST", settings.hf_inference_url, token=token, settings=settings, deadline=deadline, json_body=payload
+        "POST", url or settings.hf_inference_url, token=token, settings=settings, deadline=deadline, json_body=payload
     )
     record.upstream_status, record.upstream_ms = stream.status, round(stream.elapsed_ms, 1)
     if stream.status == 200 and stream.is_event_stream:
         return stream
     resp = stream.read_body(settings.max_upstream_bytes)
     if resp.status != 200:
-        raise map_error(resp, token, _loading_wait(resp))
+        raise map_error(resp, token, _loading_wait(resp), url_setting=url_setting)
     return transport.without_token(resp.body, resp.json(), token)
 
 
