@@ -63,7 +63,9 @@ def lambda_handler(event: dict, context) -> dict:
     try:
         return serverless_wsgi.handle_request(with_platform, event, context)
     except ValueError:  # raised while serverless-wsgi translates the event, before the app runs
-        error = Response.from_error(_unreadable(event))
+        refused = _unreadable(event)
+    app.telemetry.record(RequestRecord(context.aws_request_id, "", "", status=refused.status, code=refused.code))
+    error = Response.from_error(refused)
     return {"statusCode": error.status, "headers": error.headers, "body": error.body.decode()}
 
 

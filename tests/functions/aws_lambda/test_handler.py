@@ -85,12 +85,18 @@ def test_errors_keep_the_envelope_through_each_shape(lambda_env, shape):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_body_that_is_not_base64_gets_a_400_envelope(lambda_env, shape):
+def test_body_that_is_not_base64_gets_a_400_envelope(lambda_env, shape, capsys, recwarn):
+    # GIVEN an event that says its body is base64 but it is not
     event = post(shape, {"inputs": "Hi"})
     event["body"], event["isBase64Encoded"] = "%%% not base64 %%%", True
+    # WHEN it is invoked
     status, _, body = invoke(event)
+    # THEN a 400 envelope, nothing sent upstream, and the refusal counted in the invocation's EMF line
     assert status == 400 and json.loads(body)["code"] == "invalid_body_encoding"
     assert lambda_env.received == []
+    (doc,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert doc["status"] == 400 and doc["code"] == "invalid_body_encoding" and doc["Requests"] == [1.0]
+    assert not [w for w in recwarn if "No application metrics" in str(w.message)]
 
 
 def test_request_id_is_the_lambda_request_id(lambda_env):
