@@ -2,7 +2,7 @@
 
 Cold probes time the import before anything else is imported (only ``sys`` and ``time``, which
 every interpreter has loaded), so neither side gets modules the other paid for. Stdout is
-/dev/null (the parent's choice): powertools' JSON log line and EMF metrics are really written
+/dev/null (the parent's choice): powertools' EMF line (metrics and the request record) is really written
 each invocation, as in production, just not to a terminal.
 """
 

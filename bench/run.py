@@ -236,7 +236,7 @@ def main() -> int:
     print()
     for note in notes:
         print(note)
-    print("stdout of the measured processes: /dev/null (powertools' log line and EMF metrics are still written)")
+    print("stdout of the measured processes: /dev/null (powertools' EMF line, metrics and request record, is still written)")
     print(f"total bench time {time.perf_counter() - started:.0f} s")
     if table.missed:
         print(f"MISSED: {'; '.join(table.missed)}", file=sys.stderr)

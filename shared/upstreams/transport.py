@@ -1,7 +1,7 @@
 """The one HTTP path to every upstream: one pooled ``requests.Session``, explicit timeouts, the deadline.
 
 One session per warm process, so a warm function reuses its TCP/TLS connection; plain calls and
-streams share its pool. Plain calls go straight to the session's adapter with a prepared request:
+streams share its pool. Plain calls go straight to the adapter's urllib3 pool (``_pool_for``):
 ``Session.request`` re-merges cookies, hooks, environment and settings on every call, which cost
 more than the whole proxy around it on a fast upstream (``make bench``, README "Benchmarks").
 No redirects, no retries, no proxy variables or ~/.netrc (``trust_env`` off).
@@ -13,16 +13,14 @@ Network faults become :class:`ProxyError` here, so no route sees a requests/urll
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from shared import __version__, errors
 from shared.deadline import Deadline
 from shared.settings import Settings
+from shared.upstreams.cutoff import watchdog
 
 USER_AGENT = f"hfproxy/{__version__}"
 BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
@@ -53,6 +51,7 @@ def reset_session() -> None:
     if _session is not None:
         _session.close()
     _session = None
+    _pools.clear()
 
 
 @dataclass
@@ -88,7 +87,6 @@ def request(
     accept: str = "application/json",
 ) -> UpstreamResponse:
     """Send one request and read the whole answer before the deadline, or raise a ProxyError."""
-    import requests
     import urllib3
 
     headers = {**BASE_HEADERS, "Authorization": f"Bearer {token}", "Accept": accept}
@@ -98,56 +96,71 @@ def request(
         headers["Content-Type"] = "application/json"
     started = time.perf_counter()
     try:
-        prepared = requests.PreparedRequest()
-        prepared.prepare(method=method, url=url, headers=headers, data=body)
-        resp = session().get_adapter(url).send(prepared, stream=True, timeout=timeouts(settings, deadline))
-        raw, data = resp.raw, None
+        pool, path = _pool_for(url)
+        connect, read = timeouts(settings, deadline)
+        raw = pool.urlopen(
+            method,
+            path,
+            body=body,
+            headers=headers,
+            retries=False,
+            redirect=False,
+            timeout=urllib3.Timeout(connect=connect, read=read),
+            preload_content=False,
+            decode_content=True,
+        )
+        data = None
         try:
-            with _cut_off_at(deadline, raw):
+            with watchdog.guard(deadline.expires_at, _socket_of(raw)):
                 data = _read_capped(raw, settings.max_upstream_bytes, deadline)
         finally:
             if data is None:  # not read to the end: the connection cannot serve another request
                 raw.close()
             raw.release_conn()
-    except (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
+    except urllib3.exceptions.NewConnectionError:  # refused or DNS: a subclass of ConnectTimeoutError
+        raise errors.upstream_unreachable() from None
+    except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError):
         raise errors.upstream_timeout() from None
-    except (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError):
-        raise errors.upstream_timeout() from None
-    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError):
-        # refused, DNS, reset, truncated body, bad gzip, or cut off at the deadline
+    except (urllib3.exceptions.HTTPError, OSError):
+        # refused, DNS, TLS, reset, truncated body, bad gzip, or cut off at the deadline
         raise (errors.upstream_timeout() if deadline.expired() else errors.upstream_unreachable()) from None
     elapsed_ms = (time.perf_counter() - started) * 1000
-    lowered = {name.lower(): value for name, value in resp.headers.items()}  # repeated headers joined by ", "
-    return UpstreamResponse(resp.status_code, lowered, data, elapsed_ms)
+    lowered = {name.lower(): value for name, value in raw.headers.itermerged()}  # repeats joined by ", "
+    return UpstreamResponse(raw.status, lowered, data, elapsed_ms)
 
 
-@contextmanager
-def _cut_off_at(deadline: Deadline, resp):
-    """Shut the upstream socket down when the deadline passes, so reading the body ends then.
+_pools: dict[str, Any] = {}  # "scheme://host[:port]" -> the session adapter's urllib3 pool
 
-    The read timeout bounds each recv(), not the whole body: an upstream that trickles a byte
-    every few hundred ms kept a 1 s request reading for 40 s (tests/faults). shutdown() wakes the
-    blocked recv() with EOF; urllib3 then drops the connection instead of pooling it.
+
+def _pool_for(url: str) -> tuple[Any, str]:
+    """The session adapter's own urllib3 pool for ``url``'s host, and the path to ask it for.
+
+    The pool is the one ``HTTPAdapter.send`` would pick and set up (TLS verified against certifi's
+    bundle), so plain calls and streams share one pool per host. Plain calls then skip
+    ``adapter.send``'s per-call work (URL re-parsing, proxy lookup, cookie jar, Response object):
+    on a fast upstream that was a fifth of a warm Lambda invocation (``make bench``, README
+    "Benchmarks"). Hosts come from settings, so the map stays as small as the configuration.
     """
-    raw = getattr(resp, "raw", resp)  # a requests Response, or urllib3's own
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
-    if sock is None:  # already read whole (tiny bodies) or not a socket: nothing left to bound
-        yield
-        return
+    from requests.utils import requote_uri
 
-    def cut() -> None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    slash = url.find("/", url.index("://") + 3)
+    origin, path = (url, "/") if slash < 0 else (url[:slash], requote_uri(url[slash:]))
+    pool = _pools.get(origin)
+    if pool is None or pool.pool is None:  # first call, or the PoolManager evicted and closed it
+        import requests
 
-    timer = threading.Timer(max(0.0, deadline.remaining()), cut)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
+        probe = requests.PreparedRequest()
+        probe.prepare(method="GET", url=url)
+        adapter = session().get_adapter(url)
+        pool = adapter.get_connection_with_tls_context(probe, verify=True)
+        adapter.cert_verify(pool, url, verify=True, cert=None)
+        _pools[origin] = pool
+    return pool, path
+
+
+def _socket_of(raw):
+    """The socket under a urllib3 response, or None once urllib3 has read it whole and let it go."""
+    return getattr(getattr(raw, "connection", None), "sock", None)
 
 
 def _read_capped(resp, limit: int, deadline: Deadline) -> bytes:

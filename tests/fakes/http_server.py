@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import select
 import socket
+import ssl
 import struct
 import threading
 from collections import deque
@@ -63,7 +64,9 @@ Responder = Callable[[Received], Reply]
 
 
 class FakeServer:
-    def __init__(self, default: Responder | None = None) -> None:
+    def __init__(self, default: Responder | None = None, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls  # a server-side context: HTTPS on the same loopback port
+        self.tls_refused = 0  # TLS handshakes the client broke off (it did not trust our certificate)
         self.replies: deque[Reply | Responder] = deque()
         self.default = default or (lambda req: Reply(json={"ok": True}))
         self.received: list[Received] = []
@@ -72,7 +75,7 @@ class FakeServer:
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self) -> FakeServer:
@@ -111,10 +114,22 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with fake._lock:
                 fake.connections += 1
+            self.refused = False
+            if fake.tls is not None:
+                try:
+                    self.request = fake.tls.wrap_socket(self.request, server_side=True)
+                except (ssl.SSLError, OSError):
+                    self.refused = True
+                    with fake._lock:
+                        fake.tls_refused += 1
+            super().setup()
+
+        def handle(self) -> None:
+            if not self.refused:
+                super().handle()
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

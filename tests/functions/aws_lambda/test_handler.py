@@ -118,26 +118,44 @@ def test_no_token_configured_is_a_500_not_demo(lambda_env, monkeypatch):
     assert lambda_env.received == []
 
 
-def test_logs_and_metrics_carry_figures_not_content(lambda_env, caplog, capsys):
+def test_one_emf_line_carries_metrics_and_the_request_record_not_content(lambda_env, caplog, capsys):
     # GIVEN an upstream that echoes our token back in its answer and a header
     lambda_env.enqueue(
         Reply(json=[{"generated_text": f"{PROMPT} Bearer {TEST_TOKEN}"}], headers={"X-Echo": f"Bearer {TEST_TOKEN}"})
     )
     caplog.set_level("INFO", logger="hfproxy")
-    status, headers, body = invoke(post("http_api_v2", {"inputs": PROMPT}))
+    # WHEN one request goes through the handler
+    context = LambdaContext()
+    status, headers, body = invoke(post("http_api_v2", {"inputs": PROMPT}), context)
     assert status == 200
-    # THEN the answer, its headers and every log record are free of the token; logs free of the prompt
+    # THEN the answer and its headers are free of the token
     assert TEST_TOKEN not in body and TEST_TOKEN not in json.dumps(headers)
-    records = [r for r in caplog.records if r.name == "hfproxy"]
-    request_line = next(r for r in records if r.getMessage() == "request")
-    assert request_line.status == 200 and request_line.upstream_status == 200
-    assert request_line.prompt_chars == len(PROMPT) and request_line.model == "openai-community/gpt2"
-    for record in records:
+    # AND the invocation printed one EMF document: the metrics, plus the request's figures as metadata
+    printed = capsys.readouterr().out
+    emf = [json.loads(line) for line in printed.splitlines() if '"_aws"' in line]
+    assert len(emf) == 1
+    (doc,) = emf
+    metric_names = {m["Name"] for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"Requests", "Upstream2xx", "UpstreamLatency"} <= metric_names
+    assert doc["status"] == 200 and doc["upstream_status"] == 200 and doc["path"] == "/api/generate"
+    assert doc["prompt_chars"] == len(PROMPT) and doc["model"] == "openai-community/gpt2"
+    assert doc["request_id"] == context.aws_request_id
+    # AND neither that line nor any log record holds the token or the prompt
+    assert TEST_TOKEN not in printed and PROMPT not in printed
+    for record in caplog.records:
         dumped = json.dumps(record.__dict__, default=str)
         assert TEST_TOKEN not in dumped and PROMPT not in dumped
-    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    metric_names = {m["Name"] for doc in emf for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
-    assert {"Requests", "Upstream2xx", "UpstreamLatency"} <= metric_names
+
+
+def test_a_failed_request_is_in_the_emf_line_with_its_error_code(lambda_env, capsys):
+    # GIVEN an upstream that rejects our token
+    lambda_env.enqueue(Reply(401, json={"error": "Invalid credentials in Authorization header"}))
+    # WHEN a request goes through the handler
+    status, _, _ = invoke(post("http_api_v2", {"inputs": "Hi"}))
+    # THEN the invocation's EMF document records the status and the stable error code
+    (doc,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert status == doc["status"] == 502 and doc["code"] == "upstream_auth_failed"
+    assert doc["upstream_status"] == 401
 
 
 def test_function_url_with_a_null_authorizer_is_served(lambda_env):

@@ -1,14 +1,20 @@
-"""The transport on urllib3 keeps what the requests session did: headers, decoding, no redirects,
-repeated headers joined, and a connection left half-read is never handed to the next request."""
+"""The transport on the session's urllib3 pool keeps what requests did: headers, decoding, no redirects,
+repeated headers joined, TLS verified against the CA bundle, and a connection left half-read is
+never handed to the next request."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import ssl
+
+import pytest
+import requests
+import trustme
 
 from shared.upstreams import transport
-from tests.conftest import TEST_TOKEN, client_for, post_json
-from tests.fakes.http_server import Reply
+from tests.conftest import MODEL_PATH, TEST_TOKEN, client_for, post_json
+from tests.fakes.http_server import FakeServer, Reply
 
 
 def test_upstream_receives_only_the_headers_we_build(client, upstream):
@@ -64,3 +70,41 @@ def test_too_large_answer_is_502_and_the_half_read_connection_is_not_reused(sett
     resp = post_json(client, "/api/generate", {"inputs": "again"})
     assert resp.status_code == 200 and resp.json == [{"generated_text": "again ... and the fake model continues."}]
     assert upstream.connections == 2
+
+
+@pytest.fixture
+def tls_upstream():
+    """An HTTPS fake upstream on loopback, its certificate issued by a throwaway CA (trustme)."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = FakeServer(tls=context).start()
+    transport.reset_session()
+    yield server, ca
+    transport.reset_session()
+    server.stop()
+
+
+def test_an_upstream_certificate_outside_the_ca_bundle_is_refused_before_the_token_leaves(settings, tls_upstream):
+    # GIVEN an HTTPS upstream whose CA is not in the bundle the proxy verifies against (certifi's)
+    server, _ = tls_upstream
+    client = client_for(settings.with_changes(hf_inference_url=server.url + MODEL_PATH))
+    # WHEN a request goes through the proxy
+    resp = post_json(client, "/api/generate", {"inputs": "Hi"})
+    # THEN the handshake fails: 502 upstream_unreachable, and no request (no token) reached the server
+    assert resp.status_code == 502 and resp.json["code"] == "upstream_unreachable"
+    assert server.received == []
+
+
+def test_a_trusted_https_upstream_is_verified_and_its_connection_kept(settings, tls_upstream, monkeypatch):
+    # GIVEN the upstream's CA in the bundle requests verifies against (certifi's file when deployed)
+    server, ca = tls_upstream
+    with ca.cert_pem.tempfile() as bundle:
+        monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", bundle)
+        client = client_for(settings.with_changes(hf_inference_url=server.url + MODEL_PATH))
+        # WHEN three requests go through the proxy
+        answers = [post_json(client, "/api/generate", {"inputs": "Hi"}) for _ in range(3)]
+    # THEN all are answered over one verified TLS connection, carrying our token
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert server.connections == 1
+    assert server.received[-1].headers["authorization"] == f"Bearer {TEST_TOKEN}"
