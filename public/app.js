@@ -1,5 +1,5 @@
-// hfproxy demo: one form, two routes, plain fetch to this site's own /api/* (no framework, no CDN).
-// Answers and errors are written with textContent only: nothing from the network becomes HTML.
+// hfproxy demo: one form, three routes, plain fetch to this site's own /api/* (no framework, no CDN).
+// Answers and errors are written with textContent / text nodes only: nothing from the network becomes HTML.
 "use strict";
 
 const ROUTES = {
@@ -7,10 +7,14 @@ const ROUTES = {
   predict: (prompt, model) => ({ url: "api/predict", body: { inputs: prompt, parameters: { model } } }),
 };
 const TIMEOUT_MS = 30000; // a little above the proxy's own 25 s deadline: the proxy answers first
+const conversation = []; // finished chat turns ({role, content}), sent back with each new question
 
 const $ = (id) => document.getElementById(id);
 
 function answerText(data) {
+  // chat (/api/chat, buffered): OpenAI {"choices": [{"message": {"content": "..."}}]}
+  const message = data && Array.isArray(data.choices) && data.choices[0] && data.choices[0].message;
+  if (message && typeof message.content === "string") return message.content;
   // gpt2 (/api/generate): [{"generated_text": "..."}]; Llama (/api/predict): {"generated_text": "..."}
   const items = Array.isArray(data) ? data : [data];
   const texts = items.map((item) => (item && typeof item.generated_text === "string" ? item.generated_text : null));
@@ -20,9 +24,144 @@ function answerText(data) {
 function show({ status = "", answer = "", error = "", demo = false }) {
   $("status").textContent = status;
   $("answer").textContent = answer;
+  $("answer").setAttribute("aria-busy", "false");
   $("error").textContent = error;
   $("error").hidden = !error;
   $("mode").hidden = !demo;
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+// Server-sent events read as the WHATWG spec says
+// (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation):
+// lines end in LF, CRLF or CR; ":" starts a comment; one space after "field:" is dropped;
+// "data" lines join with "\n"; a blank line dispatches the event. push() returns complete events.
+class EventParser {
+  constructor() {
+    this.buffer = "";
+    this.data = [];
+    this.type = "";
+  }
+
+  push(text) {
+    this.buffer += text;
+    const events = [];
+    for (;;) {
+      const lf = this.buffer.indexOf("\n");
+      const cr = this.buffer.indexOf("\r");
+      let end;
+      let skip = 1;
+      if (cr === -1 || (lf !== -1 && lf < cr)) {
+        if (lf === -1) break;
+        end = lf;
+      } else if (cr === this.buffer.length - 1) {
+        break; // maybe the first half of a CRLF split across two reads: wait for more
+      } else {
+        end = cr;
+        skip = this.buffer[cr + 1] === "\n" ? 2 : 1;
+      }
+      const event = this.line(this.buffer.slice(0, end));
+      if (event) events.push(event);
+      this.buffer = this.buffer.slice(end + skip);
+    }
+    return events;
+  }
+
+  line(text) {
+    if (text === "") {
+      const event = this.data.length ? { type: this.type || "message", data: this.data.join("\n") } : null;
+      this.data = [];
+      this.type = "";
+      return event;
+    }
+    if (text.startsWith(":")) return null;
+    const colon = text.indexOf(":");
+    const name = colon === -1 ? text : text.slice(0, colon);
+    let value = colon === -1 ? "" : text.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (name === "data") this.data.push(value);
+    else if (name === "event") this.type = value;
+    return null;
+  }
+}
+
+async function* serverEvents(body) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const parser = new EventParser();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      yield* parser.push(decoder.decode(value, { stream: true }));
+    }
+  } finally {
+    reader.cancel().catch(() => {}); // stopped early ([DONE] or an error event): hang up
+  }
+}
+
+// Append each chat.completion.chunk's text to the page as it arrives. Resolves to the whole text,
+// or to an error: the proxy's final `event: error` (its usual {"error", "code"} envelope), an
+// in-band {"error": ...} chunk, or a stream that ended without [DONE].
+async function streamInto(answer, body) {
+  let text = "";
+  for await (const event of serverEvents(body)) {
+    if (event.type === "error") {
+      const envelope = parseJson(event.data);
+      const sentence = envelope && typeof envelope.error === "string" ? envelope.error : "The model failed while answering.";
+      return { text, error: sentence, code: envelope && envelope.code };
+    }
+    if (event.data.trim() === "[DONE]") return { text };
+    const chunk = parseJson(event.data);
+    if (chunk && chunk.error) {
+      const sentence = typeof chunk.error === "string" ? chunk.error : chunk.error.message;
+      return { text, error: typeof sentence === "string" ? sentence : "The model failed while answering." };
+    }
+    const choice = chunk && Array.isArray(chunk.choices) ? chunk.choices[0] : null;
+    const piece = choice && choice.delta ? choice.delta.content : null;
+    if (typeof piece === "string" && piece) {
+      text += piece;
+      answer.append(piece); // a text node: never parsed as HTML
+    }
+  }
+  return { text, error: "The answer stopped before it was complete.", code: "stream_ended_early" };
+}
+
+function rememberTurn(question, reply) {
+  conversation.push({ role: "user", content: question }, { role: "assistant", content: reply });
+  const list = $("conversation");
+  for (const turn of conversation.slice(-2)) {
+    const item = document.createElement("li");
+    const who = document.createElement("strong");
+    who.textContent = turn.role === "user" ? "You: " : "Model: ";
+    item.append(who, turn.content);
+    list.append(item);
+  }
+  $("conversation-section").hidden = false;
+  $("new-chat").disabled = false;
+  $("prompt").value = ""; // ready for the next question
+}
+
+function forget() {
+  conversation.length = 0;
+  $("conversation").replaceChildren();
+  $("conversation-section").hidden = true;
+  $("new-chat").disabled = true;
+  show({});
+  $("prompt").focus();
+}
+
+function request(route, prompt) {
+  if (route !== "chat") return ROUTES[route](prompt, $("llama-model").value);
+  const body = { messages: [...conversation, { role: "user", content: prompt }], stream: true };
+  if ($("chat-model").value) body.model = $("chat-model").value; // else the server's default
+  return { url: "api/chat", body };
 }
 
 async function ask(event) {
@@ -34,7 +173,7 @@ async function ask(event) {
     return;
   }
   const route = document.querySelector('input[name="route"]:checked').value;
-  const { url, body } = ROUTES[route](prompt, $("llama-model").value);
+  const { url, body } = request(route, prompt);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
   $("send").disabled = true;
@@ -42,11 +181,28 @@ async function ask(event) {
   try {
     const resp = await fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream, application/json" },
       body: JSON.stringify(body),
       signal: controller.signal,
     });
     const demo = resp.headers.get("X-HFProxy-Mode") === "demo";
+    const type = (resp.headers.get("Content-Type") || "").split(";")[0].trim().toLowerCase();
+    if (resp.ok && type === "text/event-stream") {
+      const answer = $("answer");
+      show({ status: "The model is answering…", demo });
+      answer.setAttribute("aria-busy", "true"); // announce once, when complete
+      const result = await streamInto(answer, resp.body);
+      answer.setAttribute("aria-busy", "false");
+      if (result.error) {
+        $("status").textContent = `Failed part-way${result.code ? ` (${result.code})` : ""}.`;
+        $("error").textContent = result.error;
+        $("error").hidden = false;
+      } else {
+        $("status").textContent = `Answered (HTTP ${resp.status}, streamed).`;
+        if (route === "chat") rememberTurn(prompt, result.text);
+      }
+      return;
+    }
     let data = null;
     try {
       data = await resp.json();
@@ -54,25 +210,58 @@ async function ask(event) {
       data = null;
     }
     if (resp.ok && data !== null) {
-      show({ status: `Answered (HTTP ${resp.status}).`, answer: answerText(data), demo });
+      // X-HFProxy-Streaming: unavailable = this platform (AWS Lambda) cannot stream: the whole answer at once
+      const buffered = resp.headers.get("X-HFProxy-Streaming") === "unavailable";
+      const how = buffered ? "; this platform sends the whole answer at once" : "";
+      const text = answerText(data);
+      show({ status: `Answered (HTTP ${resp.status}${how}).`, answer: text, demo });
+      if (route === "chat") rememberTurn(prompt, text);
     } else {
       const sentence = data && typeof data.error === "string" ? data.error : `The proxy answered HTTP ${resp.status}.`;
       show({ status: `Failed (HTTP ${resp.status}${data && data.code ? `, ${data.code}` : ""}).`, error: sentence, demo });
     }
   } catch (err) {
     const timedOut = err && err.name === "AbortError";
-    show({ status: "Failed.", error: timedOut ? "No answer within 30 s; try again." : "Could not reach the proxy; check your connection." });
+    show({
+      status: "Failed.",
+      answer: $("answer").textContent, // keep what a stream already showed
+      error: timedOut ? "No answer within 30 s; try again." : "Could not reach the proxy; check your connection.",
+    });
   } finally {
     clearTimeout(timer);
     $("send").disabled = false;
   }
 }
 
+// The chat model list is the server's allowlist (GET /api/health); until it arrives, or if it
+// cannot be read, "Server default" sends no model and the server uses its default.
+async function loadChatModels() {
+  try {
+    const resp = await fetch("api/health", { headers: { Accept: "application/json" } });
+    const health = resp.ok ? await resp.json() : null;
+    const chat = health && health.upstreams ? health.upstreams.chat : null;
+    if (!chat || !Array.isArray(chat.models) || !chat.models.length) return;
+    const options = chat.models
+      .filter((model) => typeof model === "string")
+      .map((model) => new Option(model, model, model === chat.default_model, model === chat.default_model));
+    $("chat-model").replaceChildren(...options);
+  } catch {
+    // keep "Server default"
+  }
+}
+
+function syncRoute() {
+  const route = document.querySelector('input[name="route"]:checked').value;
+  $("llama-model").disabled = route !== "predict";
+  $("chat-model").disabled = route !== "chat";
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("ask").addEventListener("submit", ask);
+  $("new-chat").addEventListener("click", forget);
   for (const radio of document.querySelectorAll('input[name="route"]')) {
-    radio.addEventListener("change", () => {
-      $("llama-model").disabled = document.querySelector('input[name="route"]:checked').value !== "predict";
-    });
+    radio.addEventListener("change", syncRoute);
   }
+  syncRoute();
+  loadChatModels();
 });
