@@ -1,14 +1,17 @@
 """`vercel build` (Vercel's own CLI, offline) on a copy of the checkout: the output has one Python
 function serving /api/*, a runtime-only bundle, the pinned Python, maxDuration above our deadline,
-and the function it built answers requests through Vercel's own handler shim.
+and the function it built answers requests through Vercel's own handler shim: buffered through
+``vc_handler``, and streamed (chat) through the HTTP server the shim runs on the platform.
 """
 
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tomllib
@@ -21,6 +24,7 @@ from packaging.requirements import Requirement
 from shared.settings import Settings
 from tests.conftest import MODEL_PATH, TEST_TOKEN
 from tests.deploy_tools import ROOT, copy_checkout, tool
+from tests.fakes import hf_chat
 
 pytestmark = pytest.mark.deploy_tools
 
@@ -191,3 +195,83 @@ def test_the_built_function_serves_requests_through_vercels_handler(built, tmp_p
     assert answers[1]["headers"]["Access-Control-Allow-Origin"] == ["*"]
     assert upstream.received[0].headers["authorization"] == f"Bearer {TEST_TOKEN}"
     assert bodies[2]["code"] == "not_found"
+
+
+SERVE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import vc__handler__python  # with VERCEL_IPC_PATH set, this serves HTTP and announces its port over IPC
+"""
+VERCEL_INTERNAL = {  # what Vercel's proxy adds to each request; the shim reads and strips them
+    "x-vercel-internal-invocation-id": "inv-ci",
+    "x-vercel-internal-request-id": "1",
+    "x-vercel-internal-span-id": "span-ci",
+    "x-vercel-internal-trace-id": "trace-ci",
+}
+
+
+def _announced_port(ipc: socket.socket) -> int:
+    """Read the shim's NUL-separated JSON messages until it says which port it serves on."""
+    buffered = b""
+    while True:
+        data = ipc.recv(65536)
+        assert data, "the function exited before it announced its port"
+        buffered += data
+        *messages, buffered = buffered.split(b"\0")
+        for message in map(json.loads, messages):
+            if message["type"] == "server-started":
+                return message["payload"]["httpPort"]
+
+
+def test_the_built_function_streams_chat_through_vercels_own_server(built, tmp_path, upstream):
+    # GIVEN the bundle alone, run the way Vercel's runtime runs it: the shim serves HTTP itself and
+    # announces its port over the IPC socket the platform gives it (vc_init.py, VERCEL_IPC_PATH)
+    bundle = _assemble(built, tmp_path / "bundle")
+    reply = hf_chat.words_stream(["Drink", " water", " often."], gate_after=1)  # held after "Drink"
+    upstream.enqueue(reply)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(tmp_path / "ipc.sock"))
+    listener.listen(1)
+    listener.settimeout(60)
+    env = {
+        "HF_TOKEN": TEST_TOKEN,
+        "HF_CHAT_URL": upstream.url + hf_chat.CHAT_PATH,
+        "VERCEL_IPC_PATH": str(tmp_path / "ipc.sock"),
+        "PATH": os.environ["PATH"],
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-I", "-S", "-c", SERVE, str(bundle)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        ipc, _ = listener.accept()
+        ipc.settimeout(60)
+        port = _announced_port(ipc)
+        # WHEN a browser's chat request with "stream": true reaches it
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        question = {"messages": [{"role": "user", "content": "Water?"}], "stream": True}
+        conn.request("POST", "/api/chat", json.dumps(question), {"Content-Type": "application/json", **VERCEL_INTERNAL})
+        resp = conn.getresponse()
+        # THEN the event stream and the first token arrive while the model is still held at the gate
+        assert resp.status == 200 and resp.getheader("Content-Type").startswith("text/event-stream")
+        assert resp.getheader("X-Accel-Buffering") == "no"
+        first = b""
+        while b"\n\n" not in first:
+            piece = resp.read1(65536)
+            assert piece, "the stream ended before its first event"
+            first += piece
+        assert b'"Drink"' in first and not reply.finished.is_set()
+        # AND once the model goes on, the rest follows and the stream ends with [DONE]
+        hf_chat.gate_of(reply).set()
+        rest = resp.read()
+        assert b" often." in rest and rest.rstrip().endswith(b"data: [DONE]")
+        assert upstream.received[0].headers["authorization"] == f"Bearer {TEST_TOKEN}"
+        conn.close()
+    finally:
+        hf_chat.gate_of(reply).set()
+        proc.kill()
+        stderr = proc.communicate(timeout=10)[1].decode(errors="replace")
+        listener.close()
+    assert TEST_TOKEN not in stderr
