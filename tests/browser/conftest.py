@@ -119,3 +119,37 @@ def page(browser, page_origin):
     page.goto(f"{page_origin}/caller.html")
     yield page
     context.close()
+
+
+@pytest.fixture
+def demo_site() -> Iterator[Callable[..., str]]:
+    """Start the `make serve` server with the demo page (public/) beside the given WSGI app: one origin."""
+    servers = []
+
+    def start(app) -> str:
+        server = serve(app, port=0, static=True)
+        _start(server)
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def demo_page(browser):
+    """A fresh context on the session's Chromium; any script error or CSP violation fails the test."""
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # an API error status is logged by Chromium as a failed resource; that is the page working
+    expected = "Failed to load resource: the server responded with a status of"
+    page.on(
+        "console", lambda msg: errors.append(msg.text) if msg.type == "error" and expected not in msg.text else None
+    )
+    yield page
+    context.close()
+    assert errors == []

@@ -8,11 +8,9 @@ that answers what it received, so the page's request body is checked whatever /a
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 
-from functions.local.server import serve
 from shared.app import ProxyApp
 from shared.http import Response
 from shared.routes import ROUTES
@@ -27,37 +25,14 @@ def _echo_predict(request, ctx):
 
 
 @pytest.fixture
-def site():
-    servers = []
-
-    def start(settings: Settings) -> str:
-        routes = {**ROUTES, "/api/predict": {"POST": _echo_predict}}
-        server = serve(ProxyApp(settings, routes=routes), port=0, static=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}/"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+def site(demo_site):
+    routes = {**ROUTES, "/api/predict": {"POST": _echo_predict}}
+    return lambda settings: demo_site(ProxyApp(settings, routes=routes))
 
 
 @pytest.fixture
-def page(browser):
-    """A fresh context on the session's Chromium (tests/browser/conftest.py)."""
-    context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    # an API error status is logged by Chromium as a failed resource; that is the page working
-    expected = "Failed to load resource: the server responded with a status of"
-    page.on(
-        "console", lambda msg: errors.append(msg.text) if msg.type == "error" and expected not in msg.text else None
-    )
-    yield page
-    context.close()
-    assert errors == []  # no script errors, no CSP violations
+def page(demo_page):
+    return demo_page
 
 
 def test_gpt2_in_demo_mode_shows_the_answer_and_the_demo_notice(site, page):

@@ -9,13 +9,11 @@ first token.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from functions.local.server import serve
 from shared.app import ProxyApp
 from shared.http import CAN_STREAM_KEY
 from shared.settings import Settings
@@ -37,37 +35,19 @@ def _like_lambda(app):
 
 
 @pytest.fixture
-def site() -> Iterator[Callable[..., str]]:
+def site(demo_site) -> Callable[..., str]:
     """GIVEN the local server (demo page + proxy on one origin) with the given settings."""
-    servers = []
 
     def start(settings: Settings, can_stream: bool = True) -> str:
         proxy = ProxyApp(settings)
-        server = serve(proxy if can_stream else _like_lambda(proxy), port=0, static=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}/"
+        return demo_site(proxy if can_stream else _like_lambda(proxy))
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    return start
 
 
 @pytest.fixture
-def page(browser) -> Iterator[Page]:
-    """A fresh context on the session's Chromium; any script error or CSP violation fails the test."""
-    context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    expected = "Failed to load resource: the server responded with a status of"  # an API error status
-    page.on(
-        "console", lambda msg: errors.append(msg.text) if msg.type == "error" and expected not in msg.text else None
-    )
-    yield page
-    context.close()
-    assert errors == []
+def page(demo_page) -> Page:
+    return demo_page
 
 
 def ask(page: Page, question: str = QUESTION) -> None:
