@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from shared.deadline import Deadline
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
-from shared.upstreams import hf_inference, sse, transport
+from shared.upstreams import hf_inference, hf_status, sse, transport
 
 NAME = "hf-router-chat"
 URL_SETTING = "HF_CHAT_URL or CHAT_MODELS"
@@ -30,7 +30,7 @@ def complete(payload: dict, *, token: str, settings: Settings, deadline: Deadlin
     )
     record.upstream_status, record.upstream_ms = resp.status, round(resp.elapsed_ms, 1)
     if resp.status != 200:
-        raise hf_inference.map_error(resp, token, url_setting=URL_SETTING)
+        raise hf_status.map_error(resp, token, url_setting=URL_SETTING)
     return transport.without_token(resp.body, resp.json(), token)
 
 
@@ -51,7 +51,7 @@ def open_stream(
 
 def relay(stream: sse.UpstreamStream, *, token: str, record: RequestRecord) -> Iterator[bytes]:
     def error_of(event: sse.Event):
-        return hf_inference.stream_error(event, token)
+        return hf_status.stream_error(event, token)
 
     return sse.relay(stream, token=token, is_final=_is_done, error_of=error_of, record=record)
 

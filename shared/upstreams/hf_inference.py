@@ -1,28 +1,20 @@
 """Client for the hosted text-generation API (``router.huggingface.co/hf-inference/models/...``).
 
-Status map (UPSTREAMS.md, table of errors seen in the wild), shared with the chat client: 400
-``model_not_supported`` (router, OpenAI-style body) -> 400 with the router's sentence; 403 about a
-gated model -> no access; 401/403 -> our token was rejected;
-402 -> credits; 404 -> model not served; 410 -> the retired api-inference host; 400/422 -> the
-caller's input; 429 -> rate limit; 503 + estimated_time -> loading, retried while the deadline
-allows; 504 -> timeout; anything else -> 502.
+Its answers go through the Hugging Face status map in :mod:`shared.upstreams.hf_status`; a 503
+with ``estimated_time`` (model loading) is retried while the deadline allows.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 
-from shared import errors
 from shared.deadline import Deadline
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
-from shared.upstreams import sse, transport
+from shared.upstreams import hf_status, sse, transport
 
 NAME = "hf-inference"
-DEFAULT_RETRY_AFTER = 20
-MAX_LOADING_WAIT = 30.0  # never wait longer than this for one loading announcement
 
 
 def generate(
@@ -38,70 +30,11 @@ def generate(
         record.upstream_status, record.upstream_ms = resp.status, round(resp.elapsed_ms, 1)
         if resp.status == 200:
             return transport.without_token(resp.body, resp.json(), token)  # must be JSON; otherwise unchanged
-        wait = _loading_wait(resp)
+        wait = hf_status.loading_wait(resp)
         if wait is not None and wait + 0.5 < deadline.remaining() - settings.deadline_margin:
             time.sleep(wait)  # the upstream asked us to come back; the deadline still allows it
             continue
-        raise map_error(resp, token, wait)
-
-
-def _loading_wait(resp: transport.UpstreamResponse) -> float | None:
-    """Seconds the upstream says the model needs to load, or None if this is not a loading 503."""
-    if resp.status != 503:
-        return None
-    try:
-        estimated = float(resp.json().get("estimated_time"))
-    except (errors.ProxyError, AttributeError, TypeError, ValueError):
-        return None
-    return min(max(estimated, 0.1), MAX_LOADING_WAIT) if estimated == estimated else None
-
-
-def map_error(
-    resp: transport.UpstreamResponse,
-    token: str,
-    loading_wait: float | None = None,
-    url_setting: str = "HF_INFERENCE_URL",
-) -> errors.ProxyError:
-    """The status map for every Hugging Face API (hf-inference and the router's OpenAI-style /v1).
-
-    ``url_setting`` names the setting the operator must fix when the model is not served there.
-    """
-    status = resp.status
-    message = transport.safe_upstream_message(resp.body, token)
-    if status == 400 and openai_error_code(resp.body) == "model_not_supported":
-        return errors.model_not_supported(message)
-    if status == 403 and message and ("gated" in message.lower() or "access" in message.lower()):
-        return errors.model_access_denied()
-    if status in (401, 403) or (status == 400 and message and "token" in message.lower()):
-        return errors.upstream_auth_failed()
-    if status == 402:
-        return errors.upstream_quota_exceeded()
-    if status == 404:
-        return errors.model_not_served(url_setting)
-    if status == 410:
-        return errors.upstream_retired(url_setting)
-    if status in (400, 413, 422):
-        return errors.upstream_rejected_request(message)
-    if status == 429:
-        return errors.upstream_rate_limited(transport.retry_after_seconds(resp.headers, DEFAULT_RETRY_AFTER))
-    if status == 503:
-        if loading_wait is not None:
-            return errors.model_loading(max(1, round(loading_wait)))
-        return errors.upstream_unavailable(transport.retry_after_seconds(resp.headers, DEFAULT_RETRY_AFTER))
-    if status == 504:
-        return errors.upstream_timeout()
-    return errors.upstream_error(status)
-
-
-def openai_error_code(body: bytes) -> str | None:
-    """``error.code`` of an OpenAI-style error body (e.g. ``model_not_supported``), if there is one."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    error = data.get("error") if isinstance(data, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    return code if isinstance(code, str) else None
+        raise hf_status.map_error(resp, token, wait)
 
 
 def open_stream(
@@ -127,26 +60,18 @@ def open_stream(
         return stream
     resp = stream.read_body(settings.max_upstream_bytes)
     if resp.status != 200:
-        raise map_error(resp, token, _loading_wait(resp), url_setting=url_setting)
+        raise hf_status.map_error(resp, token, hf_status.loading_wait(resp), url_setting=url_setting)
     return transport.without_token(resp.body, resp.json(), token)
 
 
 def relay(stream: sse.UpstreamStream, *, token: str, record: RequestRecord) -> Iterator[bytes]:
     """TGI events: ``data:{"token": {...}, "generated_text": null}``; the last one carries the
     whole ``generated_text``; errors come in-band as ``data:{"error": "...", "error_type": ...}``."""
-    return sse.relay(stream, token=token, is_final=_tgi_final, error_of=lambda e: stream_error(e, token), record=record)
+    return sse.relay(
+        stream, token=token, is_final=_tgi_final, error_of=lambda e: hf_status.stream_error(e, token), record=record
+    )
 
 
 def _tgi_final(event: sse.Event) -> bool:
     data = event.json()
     return isinstance(data, dict) and data.get("generated_text") is not None
-
-
-def stream_error(event: sse.Event, token: str) -> errors.ProxyError | None:
-    """An error inside a 200 stream: ``{"error": "..."}`` (TGI) or ``{"error": {"message"}}`` (OpenAI)."""
-    if event.event != "error" and '"error"' not in event.data:
-        return None
-    data = event.json()
-    if event.event != "error" and (not isinstance(data, dict) or not data.get("error")):
-        return None
-    return errors.upstream_stream_error(transport.safe_upstream_message(data, token) if data else None)

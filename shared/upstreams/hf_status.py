@@ -1,0 +1,86 @@
+"""The Hugging Face status map, shared by every Hugging Face API client (hf-inference, router chat).
+
+400 ``model_not_supported`` (router, OpenAI-style body) -> 400 with the router's sentence; 403
+about a gated model -> no access; 401/403 -> our token was rejected; 402 -> credits; 404 -> model
+not served; 410 -> the retired api-inference host; 400/422 -> the caller's input; 429 -> rate
+limit; 503 + estimated_time -> loading; 504 -> timeout; anything else -> 502.
+"""
+
+from __future__ import annotations
+
+import json
+
+from shared import errors
+from shared.upstreams import sse, transport
+
+DEFAULT_RETRY_AFTER = 20
+MAX_LOADING_WAIT = 30.0  # never wait longer than this for one loading announcement
+
+
+def loading_wait(resp: transport.UpstreamResponse) -> float | None:
+    """Seconds the upstream says the model needs to load, or None if this is not a loading 503."""
+    if resp.status != 503:
+        return None
+    try:
+        estimated = float(resp.json().get("estimated_time"))
+    except (errors.ProxyError, AttributeError, TypeError, ValueError):
+        return None
+    return min(max(estimated, 0.1), MAX_LOADING_WAIT) if estimated == estimated else None
+
+
+def map_error(
+    resp: transport.UpstreamResponse,
+    token: str,
+    loading_wait: float | None = None,
+    url_setting: str = "HF_INFERENCE_URL",
+) -> errors.ProxyError:
+    """The status map for every Hugging Face API (hf-inference and the router's OpenAI-style /v1).
+
+    ``url_setting`` names the setting the operator must fix when the model is not served there.
+    """
+    status = resp.status
+    message = transport.safe_upstream_message(resp.body, token)
+    if status == 400 and openai_error_code(resp.body) == "model_not_supported":
+        return errors.model_not_supported(message)
+    if status == 403 and message and ("gated" in message.lower() or "access" in message.lower()):
+        return errors.model_access_denied()
+    if status in (401, 403) or (status == 400 and message and "token" in message.lower()):
+        return errors.upstream_auth_failed()
+    if status == 402:
+        return errors.upstream_quota_exceeded()
+    if status == 404:
+        return errors.model_not_served(url_setting)
+    if status == 410:
+        return errors.upstream_retired(url_setting)
+    if status in (400, 413, 422):
+        return errors.upstream_rejected_request(message)
+    if status == 429:
+        return errors.upstream_rate_limited(transport.retry_after_seconds(resp.headers, DEFAULT_RETRY_AFTER))
+    if status == 503:
+        if loading_wait is not None:
+            return errors.model_loading(max(1, round(loading_wait)))
+        return errors.upstream_unavailable(transport.retry_after_seconds(resp.headers, DEFAULT_RETRY_AFTER))
+    if status == 504:
+        return errors.upstream_timeout()
+    return errors.upstream_error(status)
+
+
+def openai_error_code(body: bytes) -> str | None:
+    """``error.code`` of an OpenAI-style error body (e.g. ``model_not_supported``), if there is one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def stream_error(event: sse.Event, token: str) -> errors.ProxyError | None:
+    """An error inside a 200 stream: ``{"error": "..."}`` (TGI) or ``{"error": {"message"}}`` (OpenAI)."""
+    if event.event != "error" and '"error"' not in event.data:
+        return None
+    data = event.json()
+    if event.event != "error" and (not isinstance(data, dict) or not data.get("error")):
+        return None
+    return errors.upstream_stream_error(transport.safe_upstream_message(data, token) if data else None)
