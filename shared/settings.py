@@ -1,14 +1,16 @@
 """One typed settings object, read from the environment once per warm process.
 
-Names follow the README's configuration table. A malformed value raises :class:`ConfigError`
+Each setting is declared once, in :class:`Settings` (variable, default, parser, meaning);
+``docs/configuration.md`` lists the same rows. A malformed value raises :class:`ConfigError`
 naming the variable (never echoing its value, which may be a secret).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 from shared.errors import ConfigError
 
@@ -31,25 +33,34 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+# Parsers: (environment, variable name, default) -> value. Each raises ConfigError naming the
+# variable, never its value.
+Parser = Callable[[Mapping[str, str], str, Any], Any]
+
+
 def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
     value = env.get(name, "").strip()
     return value or default
 
 
-def _number(env: Mapping[str, str], name: str, default: float, cast: type, low: float, high: float):
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    try:
-        value = cast(raw)
-    except ValueError:
-        raise ConfigError(f"Setting {name} must be a {'whole ' if cast is int else ''}number.") from None
-    if not low <= value <= high:
-        raise ConfigError(f"Setting {name} must be between {low} and {high}.")
-    return value
+def number(cast: type, low: float, high: float) -> Parser:
+    def parse(env: Mapping[str, str], name: str, default: Any) -> Any:
+        raw = _text(env, name)
+        if raw is None:
+            return default
+        try:
+            value = cast(raw)
+        except ValueError:
+            raise ConfigError(f"Setting {name} must be a {'whole ' if cast is int else ''}number.") from None
+        if not low <= value <= high:
+            raise ConfigError(f"Setting {name} must be between {low} and {high}.")
+        return value
+
+    parse.bounds = (low, high)  # type: ignore[attr-defined]
+    return parse
 
 
-def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = env.get(name)
     if raw is None:
         return default
@@ -61,114 +72,158 @@ def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raise ConfigError(f"Setting {name} must be true or false.")
 
 
-def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+def text(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    return _text(env, name, default)
+
+
+def url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
     value = _text(env, name, default)
     if value is not None and not value.startswith(("https://", "http://")):
         raise ConfigError(f"Setting {name} must be an http(s) URL.")
     return value.rstrip("/") if value else value
 
 
-def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+def items(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = _text(env, name)
     if raw is None:
         return default
     return tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
 
 
-def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = (_text(env, name, default) or default).lower()
-    if value not in choices:
-        raise ConfigError(f"Setting {name} must be one of: {', '.join(choices)}.")
-    return value
+def choice(*choices: str) -> Parser:
+    def parse(env: Mapping[str, str], name: str, default: str) -> str:
+        value = (_text(env, name, default) or default).lower()
+        if value not in choices:
+            raise ConfigError(f"Setting {name} must be one of: {', '.join(choices)}.")
+        return value
+
+    return parse
 
 
-def _data_order(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    order = _list(env, name, LLAMA_DATA_ORDER)
+def _api_name(env: Mapping[str, str], name: str, default: str) -> str:
+    return (_text(env, name, default) or "").strip("/") or default
+
+
+def _data_order(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    order = items(env, name, default)
     unknown = [item for item in order if item not in LLAMA_PARAMETERS]
     if not order or unknown or len(set(order)) != len(order):
         raise ConfigError(f"Setting {name} must list distinct names among: {', '.join(LLAMA_PARAMETERS)}.")
     return order
 
 
-def _chat_settings(env: Mapping[str, str]) -> dict:
-    models = _list(env, "CHAT_MODELS", DEFAULT_CHAT_MODELS)
-    if not models:
-        raise ConfigError("Setting CHAT_MODELS must name at least one model.")
-    default = _text(env, "CHAT_DEFAULT_MODEL", models[0])
-    if default not in models:
-        raise ConfigError("Setting CHAT_DEFAULT_MODEL must be one of CHAT_MODELS.")
-    return {
-        "hf_chat_url": _url(env, "HF_CHAT_URL", DEFAULT_CHAT_URL),
-        "chat_models": models,
-        "chat_default_model": default,
-        "chat_max_messages": _number(env, "CHAT_MAX_MESSAGES", 32, int, 1, 1000),
-        "chat_max_content_chars": _number(env, "CHAT_MAX_CONTENT_CHARS", 4000, int, 1, 1_000_000),
-        "chat_max_tokens": _number(env, "CHAT_MAX_TOKENS", 512, int, 1, 32768),
-    }
+def setting(env: str, default: Any, parse: Parser, doc: str, *, secret: bool = False) -> Any:
+    """Declare one setting: its variable, default, parser and one-line meaning, in one place.
+
+    ``docs/configuration.md`` lists the same rows; a test keeps the two in step.
+    """
+    return field(default=default, repr=not secret, metadata={"env": env, "parse": parse, "doc": doc})
 
 
 @dataclass(frozen=True)
 class Settings:
-    hf_token: str | None = field(default=None, repr=False)
-    hf_token_secret_arn: str | None = None
-    secret_max_age: int = 300
-    hf_inference_url: str = DEFAULT_INFERENCE_URL
-    allowed_origins: tuple[str, ...] = ("*",)
-    cors_allow_headers: tuple[str, ...] = ("Content-Type", "Accept", "X-Requested-With")
-    cors_max_age: int = 600
-    max_body_bytes: int = 16 * 1024
-    max_prompt_chars: int = 4000
-    max_new_tokens: int = 512
-    connect_timeout: float = 3.05
-    read_timeout: float = 25.0
-    request_deadline: float = 25.0
-    deadline_margin: float = 1.0
+    """Every setting, declared once. Fields without ``env`` metadata are not read from the environment."""
+
+    hf_token: str | None = setting(
+        "HF_TOKEN", None, text, "The Hugging Face token (also read from HUGGINGFACE_API_KEY).", secret=True
+    )
+    hf_token_secret_arn: str | None = setting(
+        "HF_TOKEN_SECRET_ARN", None, text, "AWS: Secrets Manager secret holding the token (plain or JSON)."
+    )
+    secret_max_age: int = setting(
+        "HF_TOKEN_SECRET_MAX_AGE", 300, number(int, 0, 86400), "Seconds a fetched secret is reused before re-reading."
+    )
+    hf_inference_url: str = setting(
+        "HF_INFERENCE_URL", DEFAULT_INFERENCE_URL, url, "Text-generation endpoint behind /api/generate."
+    )
+    allowed_origins: tuple[str, ...] = setting(
+        "ALLOWED_ORIGINS", ("*",), items, "Comma-separated browser origins allowed; * allows any."
+    )
+    cors_allow_headers: tuple[str, ...] = setting(
+        "CORS_ALLOW_HEADERS",
+        ("Content-Type", "Accept", "X-Requested-With"),
+        items,
+        "Request headers a browser may send (preflight).",
+    )
+    cors_max_age: int = setting("CORS_MAX_AGE", 600, number(int, 0, 86400), "Seconds a browser caches a preflight.")
+    max_body_bytes: int = setting(
+        "MAX_BODY_BYTES", 16 * 1024, number(int, 256, 4 * 1024 * 1024), "Largest request body accepted (bytes)."
+    )
+    max_prompt_chars: int = setting(
+        "MAX_PROMPT_CHARS", 4000, number(int, 1, 1_000_000), "Longest prompt accepted (characters)."
+    )
+    max_new_tokens: int = setting(
+        "MAX_NEW_TOKENS", 512, number(int, 1, 32768), "Cap on max_new_tokens for /api/generate."
+    )
+    connect_timeout: float = setting(
+        "UPSTREAM_CONNECT_TIMEOUT", 3.05, number(float, 0.05, 60), "Seconds to connect to an upstream."
+    )
+    read_timeout: float = setting(
+        "UPSTREAM_READ_TIMEOUT", 25.0, number(float, 0.05, 900), "Longest silence from an upstream (seconds)."
+    )
+    request_deadline: float = setting(
+        "REQUEST_DEADLINE_SECONDS", 25.0, number(float, 0.1, 900), "Every request is answered within this."
+    )
+    deadline_margin: float = setting(
+        "DEADLINE_MARGIN_SECONDS", 1.0, number(float, 0, 60), "Kept back from a platform's time budget to answer."
+    )
     max_upstream_bytes: int = 2 * 1024 * 1024
-    demo_mode: bool = False
-    llama_space_url: str | None = None
-    llama_space_protocol: str = "auto"
-    llama_space_api_name: str = "predict"
-    llama_models: tuple[str, ...] = LLAMA_MODELS
-    llama_data_order: tuple[str, ...] = LLAMA_DATA_ORDER
-    llama_max_new_tokens: int = 1024
-    hf_chat_url: str = DEFAULT_CHAT_URL
-    chat_models: tuple[str, ...] = DEFAULT_CHAT_MODELS
-    chat_default_model: str = DEFAULT_CHAT_MODELS[0]
-    chat_max_messages: int = 32
-    chat_max_content_chars: int = 4000
-    chat_max_tokens: int = 512
+    demo_mode: bool = setting("DEMO_MODE", False, flag, "Answer locally without Hugging Face (make serve only).")
+    llama_space_url: str | None = setting("LLAMA_SPACE_URL", None, url, "The Gradio Space behind /api/predict.")
+    llama_space_protocol: str = setting(
+        "LLAMA_SPACE_PROTOCOL", "auto", choice(*LLAMA_PROTOCOLS), "How to talk to the Space: auto, contract, gradio."
+    )
+    llama_space_api_name: str = setting("LLAMA_SPACE_API_NAME", "predict", _api_name, "The Space endpoint's api_name.")
+    llama_models: tuple[str, ...] = setting(
+        "LLAMA_MODELS", LLAMA_MODELS, items, "Model names /api/predict accepts (the Space's dropdown)."
+    )
+    llama_data_order: tuple[str, ...] = setting(
+        "LLAMA_DATA_ORDER", LLAMA_DATA_ORDER, _data_order, "Argument order of the Space's function."
+    )
+    llama_max_new_tokens: int = setting(
+        "LLAMA_MAX_NEW_TOKENS", 1024, number(int, 10, 1024), "Cap on max_new_tokens for /api/predict."
+    )
+    hf_chat_url: str = setting("HF_CHAT_URL", DEFAULT_CHAT_URL, url, "OpenAI-compatible chat endpoint (the router).")
+    chat_models: tuple[str, ...] = setting(
+        "CHAT_MODELS", DEFAULT_CHAT_MODELS, items, "Models /api/chat may use (allowlist)."
+    )
+    chat_default_model: str = setting(
+        "CHAT_DEFAULT_MODEL",
+        DEFAULT_CHAT_MODELS[0],
+        text,
+        "Model used when a chat request names none (first of CHAT_MODELS).",
+    )
+    chat_max_messages: int = setting(
+        "CHAT_MAX_MESSAGES", 32, number(int, 1, 1000), "Most messages in one chat request."
+    )
+    chat_max_content_chars: int = setting(
+        "CHAT_MAX_CONTENT_CHARS", 4000, number(int, 1, 1_000_000), "Longest chat message (characters)."
+    )
+    chat_max_tokens: int = setting("CHAT_MAX_TOKENS", 512, number(int, 1, 32768), "Cap and default for max_tokens.")
     demo_word_delay: float = 0.04  # seconds between demo words when streaming, so `make serve` shows it
-    proxy_signature_secret: str | None = field(default=None, repr=False)  # shared/proxy_signature.py
+    proxy_signature_secret: str | None = setting(
+        "PROXY_SIGNATURE_SECRET", None, text, "Netlify: refuse requests the signed rewrite did not sign.", secret=True
+    )
+
+    @classmethod
+    def declared(cls) -> list[tuple[str, Any, str]]:
+        """(variable, default, meaning) of every setting read from the environment."""
+        return [(f.metadata["env"], f.default, f.metadata["doc"]) for f in fields(cls) if "env" in f.metadata]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        token = next((v for v in (_text(env, n) for n in TOKEN_VARIABLES) if v), None)
-        return cls(
-            hf_token=token,
-            hf_token_secret_arn=_text(env, "HF_TOKEN_SECRET_ARN"),
-            secret_max_age=_number(env, "HF_TOKEN_SECRET_MAX_AGE", 300, int, 0, 86400),
-            hf_inference_url=_url(env, "HF_INFERENCE_URL", DEFAULT_INFERENCE_URL),
-            allowed_origins=_list(env, "ALLOWED_ORIGINS", ("*",)),
-            cors_allow_headers=_list(env, "CORS_ALLOW_HEADERS", cls.cors_allow_headers),
-            cors_max_age=_number(env, "CORS_MAX_AGE", 600, int, 0, 86400),
-            max_body_bytes=_number(env, "MAX_BODY_BYTES", 16 * 1024, int, 256, 4 * 1024 * 1024),
-            max_prompt_chars=_number(env, "MAX_PROMPT_CHARS", 4000, int, 1, 1_000_000),
-            max_new_tokens=_number(env, "MAX_NEW_TOKENS", 512, int, 1, 32768),
-            connect_timeout=_number(env, "UPSTREAM_CONNECT_TIMEOUT", 3.05, float, 0.05, 60),
-            read_timeout=_number(env, "UPSTREAM_READ_TIMEOUT", 25.0, float, 0.05, 900),
-            request_deadline=_number(env, "REQUEST_DEADLINE_SECONDS", 25.0, float, 0.1, 900),
-            deadline_margin=_number(env, "DEADLINE_MARGIN_SECONDS", 1.0, float, 0, 60),
-            demo_mode=_flag(env, "DEMO_MODE"),
-            proxy_signature_secret=_text(env, "PROXY_SIGNATURE_SECRET"),
-            llama_space_url=_url(env, "LLAMA_SPACE_URL", None),
-            llama_space_protocol=_choice(env, "LLAMA_SPACE_PROTOCOL", "auto", LLAMA_PROTOCOLS),
-            llama_space_api_name=(_text(env, "LLAMA_SPACE_API_NAME", "predict") or "").strip("/") or "predict",
-            llama_models=_list(env, "LLAMA_MODELS", LLAMA_MODELS),
-            llama_data_order=_data_order(env, "LLAMA_DATA_ORDER"),
-            llama_max_new_tokens=_number(env, "LLAMA_MAX_NEW_TOKENS", 1024, int, 10, 1024),
-            **_chat_settings(env),
-        )
+        values = {
+            f.name: f.metadata["parse"](env, f.metadata["env"], f.default) for f in fields(cls) if "env" in f.metadata
+        }
+        values["hf_token"] = next((v for v in (_text(env, n) for n in TOKEN_VARIABLES) if v), None)
+        if not values["chat_models"]:
+            raise ConfigError("Setting CHAT_MODELS must name at least one model.")
+        if _text(env, "CHAT_DEFAULT_MODEL") is None:
+            values["chat_default_model"] = values["chat_models"][0]
+        if values["chat_default_model"] not in values["chat_models"]:
+            raise ConfigError("Setting CHAT_DEFAULT_MODEL must be one of CHAT_MODELS.")
+        return cls(**values)
 
     @property
     def has_credentials(self) -> bool:
