@@ -8,12 +8,14 @@ removes, case-insensitively where the form allows it:
   (a truncated ``hf_SECRETsec...``, a suffix, a case-changed copy);
 - its base64 and base64url encodings at every byte alignment (alone, inside ``Bearer <token>``
   or ``user:<token>``), of the token as is, lower- or upper-cased, fragments of >= 12 characters;
-- its hex, percent-encoded and ``\\uXXXX``-escaped spellings, fragments of >= 8 encoded bytes;
+- its hex, percent-encoded, ``\\uXXXX``-escaped and HTML character-reference spellings,
+  fragments of >= 8 encoded characters (about 8 for character references, which vary in width);
 - anything shaped like a Hugging Face token (``hf_`` / ``api_org_`` + 10 or more letters and
   digits), ours or not, and the value after ``Bearer`` or ``Basic``.
 
 Detection scans runs of the characters each form is written with (a C-speed regex), then looks the
-run's windows up in a set, so a long body costs a few regex passes, not one pass per fragment.
+run's windows up in a set, so a long body costs a few regex passes, not one pass per fragment; a
+run that holds a fragment is redacted whole (it is one encoded value, or one word).
 JSON is redacted string literal by string literal (escapes resolved first, so ``\\u0068f_...``
 cannot survive to a browser's ``JSON.parse``); an upstream sentence is redacted, then withheld
 altogether when a looser view of it (separators dropped, URL or HTML escapes resolved) still
@@ -83,6 +85,10 @@ def _forms(token: str) -> tuple[_Form, ...]:
     forms.append(_Form(re.compile("(?:%[0-9A-Fa-f]{2}){8,}"), 3 * MIN_FRAGMENT, _windows([pct], 24), True))
     uesc = "".join(f"\\u{b:04x}" for b in raw)
     forms.append(_Form(re.compile(r"(?:\\[uU][0-9A-Fa-f]{4}){8,}"), 6 * MIN_FRAGMENT, _windows([uesc], 48), True))
+    entity_run = re.compile(r"(?:&#[xX]?[0-9A-Fa-f]{1,6};){8,}")
+    for entity in ("".join(f"&#{b};" for b in raw), "".join(f"&#x{b:x};" for b in raw)):  # HTML
+        width = len(entity) * MIN_FRAGMENT // len(raw)  # references vary in width: ~8 characters' worth
+        forms.append(_Form(entity_run, width, _windows([entity], width), True))
     return tuple(forms)
 
 
@@ -99,9 +105,9 @@ def _spans(text: str, token: str) -> list[tuple[int, int]]:
             key = run.lower() if form.fold else run
             if form.normalize:
                 key = key.replace("-", "+").replace("_", "/")
-            width, windows, base = form.width, form.windows, match.start()
-            hits = [i for i in range(len(key) - width + 1) if key[i : i + width] in windows]
-            found.extend((base + i, base + i + width) for i in hits)
+            width, windows = form.width, form.windows
+            if any(key[i : i + width] in windows for i in range(len(key) - width + 1)):
+                found.append(match.span())  # the whole run: one encoded value, or one word
     found.sort()
     merged: list[tuple[int, int]] = []
     for start, end in found:
