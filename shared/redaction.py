@@ -46,7 +46,7 @@ _SCAN_LIMIT = 4000  # an upstream sentence is cut to this many characters before
 _ANY_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?:hf|api_org)_[A-Za-z0-9]{10,}", re.IGNORECASE)
 # Credentials after an auth scheme, whatever they are (RFC 9110 token68 characters).
 _SCHEME_VALUE = re.compile(r"\b(Bearer|Basic)(\s+|%20|\+)[A-Za-z0-9._~+/=%-]{6,}", re.IGNORECASE)
-_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB]")
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
