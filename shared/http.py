@@ -42,7 +42,14 @@ class Response:
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        """Always UTF-8: a lone surrogate in any string (a Space's cut-off emoji) becomes U+FFFD."""
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        try:
+            body = text.encode()
+        except UnicodeEncodeError:
+            from shared.redaction import well_formed
+
+            body = well_formed(text).encode()
         return cls.raw_json(status, body, headers)
 
     @classmethod
@@ -130,7 +137,7 @@ def parse_json(body: bytes) -> Any:
     except UnicodeDecodeError:
         raise errors.invalid_json("it is not UTF-8") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
     except RecursionError:
         raise errors.invalid_json("it is nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, int digit limit, duplicate keys, NaN
@@ -140,3 +147,12 @@ def parse_json(body: bytes) -> Any:
             else ("NaN and Infinity are not allowed" if "not allowed" in str(exc) else "check its syntax")
         )
         raise errors.invalid_json(reason) from None
+    if "\\u" in text:
+        # A "\ud83d" escape with no partner (JavaScript's slice() cut an emoji in half) decodes to a
+        # lone surrogate, which no UTF-8 answer or upstream body can hold: it becomes U+FFFD, as
+        # the browser's own TextEncoder would do (https://encoding.spec.whatwg.org/#utf-8-encoder).
+        from shared.redaction import has_surrogate_escape, well_formed_json
+
+        if has_surrogate_escape(text):
+            data = well_formed_json(data)
+    return data

@@ -48,12 +48,23 @@ app = ProxyApp(telemetry=PowertoolsTelemetry())
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict, context) -> dict:
     budget = context.get_remaining_time_in_millis() / 1000
+    answered: dict = {}  # the core's answer, once it has one
 
     def with_platform(environ: dict, start_response):
         environ[TIME_BUDGET_KEY] = budget
         environ[REQUEST_ID_KEY] = context.aws_request_id
         environ[CAN_STREAM_KEY] = False  # Python Lambda cannot stream a response (aws-lambda-roadmap #39)
-        return app(environ, start_response)
+
+        def keep(status: str, headers: list, exc_info=None):
+            answered.update(status=int(status.split(" ", 1)[0]), headers=dict(headers))
+            return start_response(status, headers, exc_info)
+
+        chunks = app(environ, keep)
+        try:
+            answered["body"] = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        return [answered["body"]]
 
     context_ = event.get("requestContext")
     if isinstance(context_, dict) and context_.get("authorizer", {}) is None:
@@ -62,8 +73,10 @@ def lambda_handler(event: dict, context) -> dict:
         del context_["authorizer"]
     try:
         return serverless_wsgi.handle_request(with_platform, event, context)
-    except ValueError:  # raised while serverless-wsgi translates the event, before the app runs
-        refused = _unreadable(event)
+    except ValueError:
+        if "body" in answered:  # the core answered; serverless-wsgi could not write it as text
+            return _as_base64(answered)
+        refused = _unreadable(event)  # raised while serverless-wsgi translates the event
     app.telemetry.record(RequestRecord(context.aws_request_id, "", "", status=refused.status, code=refused.code))
     error = Response.from_error(refused)
     return {"statusCode": error.status, "headers": error.headers, "body": error.body.decode()}
@@ -78,3 +91,12 @@ def _unreadable(event: dict) -> errors.ProxyError:
         except ValueError:
             return errors.ProxyError(400, "invalid_body_encoding", "The body is not valid base64.")
     return errors.ProxyError(400, "invalid_header", "A request header value is malformed.")
+
+
+def _as_base64(answered: dict) -> dict:
+    """The core's answer, unchanged, as a binary body: serverless-wsgi decodes a JSON or text body
+    as UTF-8 (``generate_response``) and raises on anything else, which must not read as the
+    client's fault. The core only writes UTF-8, so this is a safety net, logged when it is used."""
+    logger.warning("answer body is not UTF-8 text; sent base64-encoded")
+    body = base64.b64encode(answered["body"]).decode()
+    return {"statusCode": answered["status"], "headers": answered["headers"], "body": body, "isBase64Encoded": True}

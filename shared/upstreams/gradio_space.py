@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from shared import errors
+from shared import errors, redaction
 from shared.deadline import Deadline
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
@@ -308,8 +308,7 @@ def _space_message(value: Any, token: str, limit: int = 300) -> str | None:
         return None
     if "Traceback (most recent call last)" in value or re.search(r'File "[^"]+", line \d+', value):
         return None
-    text = "".join(ch if ch.isprintable() else " " for ch in transport.redact(value, token))
-    return text[:limit].strip() or None
+    return redaction.safe_sentence(value, token, limit)
 
 
 def _fault(resp: transport.UpstreamResponse) -> errors.ProxyError:
@@ -352,4 +351,5 @@ def _parse(raw: str) -> Any:
 
 
 def _clean(text: str, token: str) -> str:
-    return transport.redact(text, token)
+    """The Space's answer for our client: token forms redacted, lone surrogates made U+FFFD."""
+    return redaction.well_formed(redaction.redact_text(text, token))

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared import errors
+from shared import errors, redaction
 from shared.deadline import Deadline
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
@@ -273,7 +273,7 @@ def relay(
                 failure = error_of(event)
                 if failure is not None:
                     raise failure
-                yield encode(redact(event.data, token), None if event.event == "message" else event.event)
+                yield encode(redaction.redact_event_data(event.data, token), _event_name(event, token))
                 if is_final(event):
                     return
             if final_required:
@@ -293,4 +293,8 @@ def relay(
 
 
 def redact(text: str, token: str) -> str:
-    return transport.redact(text, token)
+    return redaction.redact_text(text, token)
+
+
+def _event_name(event: Event, token: str) -> str | None:
+    return None if event.event == "message" else redaction.redact_text(event.event, token)

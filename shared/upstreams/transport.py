@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from shared import __version__, errors
+from shared import __version__, errors, redaction
 from shared.deadline import Deadline
 from shared.settings import Settings
 from shared.upstreams.cutoff import watchdog
@@ -185,41 +185,12 @@ def retry_after_seconds(headers: dict[str, str], default: int) -> int:
 
 
 def safe_upstream_message(body: bytes | dict, token: str, limit: int = 300) -> str | None:
-    """The upstream's own error sentence, redacted, trimmed, printable.
-
-    ``body`` is raw JSON bytes or an already parsed object (an in-band stream error); ``error``
-    may be a string, a list of strings, or OpenAI's ``{"message", "type", "code"}`` object.
-    """
-    try:
-        data = json.loads(body) if isinstance(body, (bytes, str)) else body
-    except ValueError:
-        return None
-    message = data.get("error") if isinstance(data, dict) else None
-    if isinstance(message, dict):  # OpenAI-style {"error": {"message", "type", "code"}} (router /v1)
-        message = message.get("message")
-    if isinstance(message, list):
-        message = "; ".join(str(m) for m in message if isinstance(m, str))
-    if not isinstance(message, str) or not message:
-        return None
-    message = redact(message, token)
-    message = "".join(ch if ch.isprintable() else " " for ch in message)
-    return message[:limit].strip() or None
+    return redaction.safe_upstream_message(body, token, limit)  # the policy lives in shared/redaction.py
 
 
 def redact(text: str, token: str) -> str:
-    if token and token in text:
-        text = text.replace(token, "[redacted]")
-    return text
+    return redaction.redact_text(text, token)
 
 
 def without_token(body: bytes, data, token: str) -> bytes:
-    """The success body as sent, minus any echo of our token: plain, or JSON-escaped (``\\u0068f_...``),
-    which a byte search misses but the browser's JSON.parse would turn back into the token."""
-    if not token:
-        return body
-    body = body.replace(token.encode(), b"[redacted]")
-    if b"\\u" in body:
-        text = json.dumps(data, ensure_ascii=False)
-        if token in text:
-            return text.replace(token, "[redacted]").encode()
-    return body
+    return redaction.redact_json_body(body, data, token)

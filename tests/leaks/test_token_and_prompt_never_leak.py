@@ -8,17 +8,13 @@ body, no response header, no log line; the prompt is in no log line (logs carry 
 
 from __future__ import annotations
 
-import base64
 import json
-import logging
 
 import pytest
 
-from functions.aws_lambda import handler
-from tests.conftest import MODEL_PATH, TEST_TOKEN, client_for
+from tests.conftest import TEST_TOKEN, client_for
 from tests.fakes.http_server import Reply
-from tests.fakes.lambda_context import LambdaContext
-from tests.functions.aws_lambda import events
+from tests.leaks.entries import ENTRIES
 
 PROMPT = "LEAKCHECK chest pain since Tuesday, taking warfarin"
 BEARER = f"Bearer {TEST_TOKEN}"
@@ -58,48 +54,6 @@ REFUSED_REQUESTS = {
     "duplicate key": '{"inputs": "' + PROMPT + '", "inputs": "' + PROMPT + '"}',
     "NaN": '{"inputs": "' + PROMPT + '", "parameters": {"temperature": NaN}}',
 }
-
-
-# --- two ways in: the WSGI app (stdlib logging) and the Lambda handler (powertools on stdout) -----
-
-
-def via_wsgi(settings, body: str) -> tuple[int, dict[str, str], str]:
-    resp = client_for(settings).post("/api/generate", data=body, headers={"Content-Type": "application/json"})
-    return resp.status_code, dict(resp.headers), resp.get_data(as_text=True)
-
-
-def via_lambda(settings, body: str) -> tuple[int, dict[str, str], str]:
-    event = events.load("http_api_v2", body=body, headers={"content-type": "application/json"})
-    resp = handler.lambda_handler(event, LambdaContext())
-    out = resp.get("body") or ""
-    if resp.get("isBase64Encoded"):
-        out = base64.b64decode(out).decode()
-    return resp["statusCode"], resp.get("headers") or {}, out
-
-
-ENTRIES = {"wsgi": via_wsgi, "lambda": via_lambda}
-
-
-@pytest.fixture
-def lambda_env(monkeypatch, upstream):
-    for name, value in {"HF_TOKEN": TEST_TOKEN, "HF_INFERENCE_URL": upstream.url + MODEL_PATH}.items():
-        monkeypatch.setenv(name, value)
-    handler.app.configure(None)
-    yield
-    handler.app.configure(None)
-
-
-@pytest.fixture
-def all_logs(caplog, capsys):
-    """Every log line from every logger (urllib3's DEBUG lines too) and everything printed."""
-    caplog.set_level(logging.DEBUG)
-
-    def collect() -> str:
-        printed = capsys.readouterr()
-        records = [json.dumps(r.__dict__, default=str) + r.getMessage() for r in caplog.records]
-        return "\n".join([*records, printed.out, printed.err])
-
-    return collect
 
 
 def assert_no_leak(status, headers, body, logs, *, prompt_in_answer_ok=False):

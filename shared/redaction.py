@@ -1,0 +1,297 @@
+"""Every rule that keeps the Hugging Face token out of what the proxy sends back, in one place.
+
+Upstreams can hand our ``Authorization`` header back: in a 200 body, an error sentence, a stream
+event, a Space's answer. Whatever the path, the text goes through :func:`redact_text`, which
+removes, case-insensitively where the form allows it:
+
+- the token itself, reversed, or any fragment of at least :data:`MIN_FRAGMENT` characters of it
+  (a truncated ``hf_SECRETsec...``, a suffix, a case-changed copy);
+- its base64 and base64url encodings at every byte alignment (alone, inside ``Bearer <token>``
+  or ``user:<token>``), of the token as is, lower- or upper-cased, fragments of >= 12 characters;
+- its hex, percent-encoded, ``\\uXXXX``-escaped and HTML character-reference spellings,
+  fragments of >= 8 encoded characters (about 8 for character references, which vary in width);
+- anything shaped like a Hugging Face token (``hf_`` / ``api_org_`` + 10 or more letters and
+  digits), ours or not, and the value after ``Bearer`` or ``Basic``.
+
+Detection scans runs of the characters each form is written with (a C-speed regex), then looks the
+run's windows up in a set, so a long body costs a few regex passes, not one pass per fragment; a
+run that holds a fragment is redacted whole (it is one encoded value, or one word).
+JSON is redacted string literal by string literal (escapes resolved first, so ``\\u0068f_...``
+cannot survive to a browser's ``JSON.parse``); an upstream sentence is redacted, then withheld
+altogether when a looser view of it (separators dropped, URL or HTML escapes resolved) still
+reveals the token. The policy is written out in docs/security.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+from shared import errors
+
+REDACTED = "[redacted]"
+MIN_FRAGMENT = 8  # characters of the token (or bytes, for encoded forms) that count as a leak
+MIN_BASE64_FRAGMENT = 12  # base64 characters (9 bytes)
+_SCAN_LIMIT = 4000  # an upstream sentence is cut to this many characters before it is examined
+
+# Any Hugging Face token, not only ours: user tokens (hf_ + 34 letters/digits), legacy org tokens.
+_ANY_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?:hf|api_org)_[A-Za-z0-9]{10,}", re.IGNORECASE)
+# Credentials after an auth scheme, whatever they are (RFC 9110 token68 characters).
+_SCHEME_VALUE = re.compile(r"\b(Bearer|Basic)(\s+|%20|\+)[A-Za-z0-9._~+/=%-]{6,}", re.IGNORECASE)
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+@dataclass(frozen=True)
+class _Form:
+    """One spelling of the token: the characters it is written with and its windows."""
+
+    run: re.Pattern[str]  # a maximal run of characters this spelling can use
+    width: int  # window length
+    windows: frozenset[str]
+    fold: bool  # compare lower-cased
+    normalize: bool = False  # base64url -> base64 before comparing
+
+
+@lru_cache(maxsize=8)
+def _forms(token: str) -> tuple[_Form, ...]:
+    raw = token.encode()
+    plain_chars = "".join(sorted(set(token.lower() + token.upper())))
+    plain_width = min(MIN_FRAGMENT, len(token))
+    plain = _windows([token.lower(), token[::-1].lower()], plain_width)
+    forms = [_Form(re.compile(f"[{re.escape(plain_chars)}]{{{plain_width},}}"), plain_width, plain, True)]
+
+    cores = []
+    for variant in {raw, raw.lower(), raw.upper()}:
+        for offset in range(3):  # the token's first byte at each position of a 3-byte group
+            encoded = base64.b64encode(b"\0" * offset + variant).decode().rstrip("=")
+            start = 4 if offset else 0  # the first group mixes in bytes that are not the token
+            end = len(encoded) - (len(encoded) % 4 or 4) if (offset + len(variant)) % 3 else len(encoded)
+            cores.append(encoded[start:end])
+    width = MIN_BASE64_FRAGMENT
+    forms.append(_Form(re.compile(f"[A-Za-z0-9+/_-]{{{width},}}"), width, _windows(cores, width), False, True))
+
+    hex_form = raw.hex()
+    forms.append(_Form(re.compile("[0-9A-Fa-f]{16,}"), 2 * MIN_FRAGMENT, _windows([hex_form], 16), True))
+    pct = "".join(f"%{b:02x}" for b in raw)
+    forms.append(_Form(re.compile("(?:%[0-9A-Fa-f]{2}){8,}"), 3 * MIN_FRAGMENT, _windows([pct], 24), True))
+    uesc = "".join(f"\\u{b:04x}" for b in raw)
+    forms.append(_Form(re.compile(r"(?:\\[uU][0-9A-Fa-f]{4}){8,}"), 6 * MIN_FRAGMENT, _windows([uesc], 48), True))
+    entity_run = re.compile(r"(?:&#[xX]?[0-9A-Fa-f]{1,6};){8,}")
+    for entity in ("".join(f"&#{b};" for b in raw), "".join(f"&#x{b:x};" for b in raw)):  # HTML
+        width = len(entity) * MIN_FRAGMENT // len(raw)  # references vary in width: ~8 characters' worth
+        forms.append(_Form(entity_run, width, _windows([entity], width), True))
+    return tuple(forms)
+
+
+def _windows(texts: list[str], width: int) -> frozenset[str]:
+    return frozenset(t[i : i + width] for t in texts for i in range(len(t) - width + 1))
+
+
+def _spans(text: str, token: str) -> list[tuple[int, int]]:
+    """Where ``text`` spells the token (or a fragment of it) in any known form, merged."""
+    found: list[tuple[int, int]] = []
+    for form in _forms(token):
+        for match in form.run.finditer(text):
+            run = match.group()
+            key = run.lower() if form.fold else run
+            if form.normalize:
+                key = key.replace("-", "+").replace("_", "/")
+            width, windows = form.width, form.windows
+            if any(key[i : i + width] in windows for i in range(len(key) - width + 1)):
+                found.append(match.span())  # the whole run: one encoded value, or one word
+    found.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in found:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def redact_text(text: str, token: str) -> str:
+    """``text`` with every token-like form replaced by ``[redacted]`` (see the module docstring)."""
+    if not text:
+        return text
+    if token:
+        spans = _spans(text, token)
+        if spans:
+            out, last = [], 0
+            for start, end in spans:
+                out += [text[last:start], REDACTED]
+                last = end
+            text = "".join([*out, text[last:]])
+    text = _ANY_TOKEN.sub(REDACTED, text)
+    return _SCHEME_VALUE.sub(lambda m: f"{m[1]} {REDACTED}", text)
+
+
+def reveals_token(text: str, token: str) -> bool:
+    """Whether a looser reading of ``text`` still spells the token: with separators and
+    invisible characters dropped (``h.f_S-E C...``), or URL / HTML escapes resolved."""
+    if not token or not text:
+        return False
+    alnum_token = re.sub(r"[^a-z0-9]", "", token.lower())
+    width = min(MIN_FRAGMENT, len(alnum_token))
+    if width:
+        squeezed = re.sub(r"[^a-z0-9]", "", text.lower())
+        windows = _windows([alnum_token, alnum_token[::-1]], width)
+        if any(squeezed[i : i + width] in windows for i in range(len(squeezed) - width + 1)):
+            return True
+    for view in {unquote(text), html.unescape(text), unquote(html.unescape(text))} - {text}:
+        if redact_text(view, token) != view:
+            return True
+    return False
+
+
+def safe_sentence(value: Any, token: str, limit: int = 300) -> str | None:
+    """An upstream's own sentence as the client may see it, or None.
+
+    Only a non-empty string qualifies. It is cut to a bounded size, normalised (NFKC: full-width
+    and other look-alike letters become plain ones, so they are redacted too), invisible format
+    characters are dropped and other non-printables become spaces, every token form is redacted,
+    and the sentence is withheld (None) when it still reveals the token. At most ``limit`` chars.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = unicodedata.normalize("NFKC", well_formed(value[:_SCAN_LIMIT]))
+    text = "".join("" if unicodedata.category(ch) == "Cf" else (ch if ch.isprintable() else " ") for ch in text)
+    text = redact_text(text, token)
+    if reveals_token(text, token):
+        return None
+    return text[:limit].strip() or None
+
+
+def safe_upstream_message(body: bytes | str | dict | list, token: str, limit: int = 300) -> str | None:
+    """The ``error`` sentence of an upstream error body, made safe by :func:`safe_sentence`.
+
+    ``body`` is raw JSON or an already parsed object (an in-band stream error); ``error`` may be
+    a string, a list of strings, or OpenAI's ``{"message", "type", "code"}`` object.
+    """
+    try:
+        data = json.loads(body) if isinstance(body, (bytes, str)) else body
+    except ValueError:
+        return None
+    message = data.get("error") if isinstance(data, dict) else None
+    if isinstance(message, dict):  # OpenAI-style {"error": {"message", "type", "code"}} (router /v1)
+        message = message.get("message")
+    if isinstance(message, list):
+        message = "; ".join(str(m) for m in message if isinstance(m, str))
+    return safe_sentence(message, token, limit)
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+
+def well_formed(text: str) -> str:
+    """``text`` as valid Unicode: surrogate pairs joined, lone surrogates replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def well_formed_json(value: Any) -> Any:
+    """A parsed JSON value with :func:`well_formed` applied to every key and string."""
+    if isinstance(value, str):
+        return well_formed(value)
+    if isinstance(value, list):
+        return [well_formed_json(item) for item in value]
+    if isinstance(value, dict):
+        return {well_formed(key): well_formed_json(item) for key, item in value.items()}
+    return value
+
+
+def has_surrogate_escape(text: str) -> bool:
+    """Whether JSON text writes a UTF-16 surrogate as ``\\uD8xx``-``\\uDFxx`` (maybe a lone one)."""
+    return "\\u" in text and _LONE_SURROGATE_ESCAPE.search(text) is not None
+
+
+def strings_of(value: Any) -> Iterator[str]:
+    """Every key and string inside a parsed JSON value."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+
+
+def _needs_redaction(data: Any, token: str) -> bool:
+    # One pass over every string at once; NUL is in no form's alphabet, so it joins nothing.
+    joined = "\x00".join(strings_of(data))
+    return redact_text(joined, token) != joined
+
+
+def redact_json_text(text: str, token: str, data: Any = None) -> str:
+    """JSON text with every string literal that holds a token form rewritten, redacted.
+
+    Literals are decoded first, so escapes cannot hide the token; everything else (numbers of any
+    size, spacing, escaped lone surrogates in untouched strings) is kept byte for byte. A rewritten
+    literal is well-formed Unicode (lone surrogates become U+FFFD).
+    """
+    if data is None:
+        data = json.loads(text)
+    if not _needs_redaction(data, token):
+        return text
+
+    def rewrite(match: re.Match[str]) -> str:
+        literal = match.group()
+        value = json.loads(literal) if "\\" in literal else literal[1:-1]
+        clean = redact_text(value, token)
+        if clean == value:
+            return literal
+        return json.dumps(well_formed(clean), ensure_ascii=False)
+
+    return _JSON_STRING.sub(rewrite, text)
+
+
+def redact_json_body(body: bytes, data: Any, token: str) -> bytes:
+    """A 200 JSON body as the client may get it: UTF-8 JSON text, every token form redacted.
+
+    An upstream 200 that is not strict UTF-8 JSON (UTF-16, a UTF-8-encoded surrogate, a BOM,
+    bytes that do not decode) is the upstream's fault: 502 ``upstream_bad_response``, on every
+    platform (a Lambda response must be text, RFC 8259 section 8.1 asks for UTF-8). ``data`` is the
+    parsed body when the caller has it (None: parsed here).
+    """
+    try:
+        text = body.decode("utf-8")
+        # json.loads(bytes) guesses UTF-16/32 from NUL bytes and accepts a BOM: the caller's
+        # ``data`` stands for the text only when neither is there.
+        if data is None or "\x00" in text or text.startswith("\ufeff"):
+            data = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise errors.upstream_bad_response() from None
+    out = redact_json_text(text, token, data)
+    return body if out is text else out.encode()
+
+
+def redact_event_data(data: str, token: str) -> str:
+    """One server-sent event's data as our client may get it.
+
+    Usually JSON (chat chunks, TGI tokens): redacted literal by literal, so a ``\\u0068\\u0066_``
+    escaped token does not come back to life in the browser's ``JSON.parse``. Anything else
+    (``[DONE]``, plain text) is redacted as text.
+    """
+    stripped = data.strip()
+    if stripped[:1] in ("{", "[", '"'):
+        try:
+            parsed = json.loads(stripped)
+        except (ValueError, RecursionError):
+            parsed = None
+        if parsed is not None:
+            return well_formed(redact_json_text(data, token, parsed))
+    return well_formed(redact_text(data, token))
