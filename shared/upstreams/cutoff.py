@@ -18,8 +18,10 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+Cut = Callable[[], None]  # what ends the blocked read: a socket shutdown
 
 _NEVER = float("inf")
 
@@ -27,28 +29,30 @@ _NEVER = float("inf")
 class Watchdog:
     def __init__(self) -> None:
         self._cond = threading.Condition(threading.Lock())
-        self._armed: dict[int, tuple[float, socket.socket]] = {}
+        self._armed: dict[int, tuple[float, Cut]] = {}
         self._keys = itertools.count()
         self._wakes_at = _NEVER  # when the thread next looks (inf: it sleeps until notified)
         self._thread: threading.Thread | None = None
 
     @contextmanager
-    def guard(self, expires_at: float, sock: socket.socket | None) -> Iterator[None]:
-        """Within the block, ``sock`` is shut down once ``time.monotonic()`` passes ``expires_at``."""
-        if sock is None:  # already read whole (tiny bodies) or not a socket: nothing left to bound
-            yield
-            return
-        key = self._arm(expires_at, sock)
+    def guard(self, expires_at: float, target: socket.socket | Cut | None) -> Iterator[None]:
+        """Within the block, ``target`` (a socket, or a function that shuts one) is cut once
+        ``time.monotonic()`` passes ``expires_at``."""
+        key = self.arm(expires_at, target)
         try:
             yield
         finally:
-            with self._cond:
-                self._armed.pop(key, None)
+            self.disarm(key)
 
-    def _arm(self, expires_at: float, sock: socket.socket) -> int:
+    def arm(self, expires_at: float, target: socket.socket | Cut | None) -> int | None:
+        """Cut ``target`` at ``expires_at`` unless :meth:`disarm` comes first (for a stream that
+        outlives one block). None: nothing to cut (a body already read whole)."""
+        if target is None:
+            return None
+        cut: Cut = target if callable(target) else _shutter(target)
         with self._cond:
             key = next(self._keys)
-            self._armed[key] = (expires_at, sock)
+            self._armed[key] = (expires_at, cut)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._watch, name="hfproxy-cutoff", daemon=True)
                 self._thread.start()
@@ -61,18 +65,27 @@ class Watchdog:
         with self._cond:
             while True:
                 now = time.monotonic()
-                for key, (expires_at, sock) in list(self._armed.items()):
+                for key, (expires_at, cut) in list(self._armed.items()):
                     if expires_at <= now:
                         del self._armed[key]
-                        _shut(sock)
+                        _safely(cut)
                 self._wakes_at = min((at for at, _ in self._armed.values()), default=_NEVER)
                 self._cond.wait(None if self._wakes_at == _NEVER else self._wakes_at - now)
 
+    def disarm(self, key: int | None) -> None:
+        if key is not None:
+            with self._cond:
+                self._armed.pop(key, None)
 
-def _shut(sock: socket.socket) -> None:
+
+def _shutter(sock: socket.socket) -> Cut:
+    return lambda: sock.shutdown(socket.SHUT_RDWR)
+
+
+def _safely(cut: Cut) -> None:
     try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:  # already closed by its reader
+        cut()
+    except (OSError, ValueError, RuntimeError):  # already closed, or released to the pool
         pass
 
 

@@ -1,7 +1,8 @@
 """Client for the hosted text-generation API (``router.huggingface.co/hf-inference/models/...``).
 
 Its answers go through the Hugging Face status map in :mod:`shared.upstreams.hf_status`; a 503
-with ``estimated_time`` (model loading) is retried while the deadline allows.
+with ``estimated_time`` (model loading) is retried at most ``MAX_ATTEMPTS`` times in all, at least
+``MIN_RETRY_WAIT`` apart, while the deadline allows (docs/transport.md "Retries").
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def generate(
         if resp.status == 200:
             return transport.without_token(resp.body, resp.json(), token)  # must be JSON; otherwise unchanged
         wait = hf_status.loading_wait(resp)
-        if wait is not None and wait + 0.5 < deadline.remaining() - settings.deadline_margin:
+        room = deadline.remaining() - settings.deadline_margin
+        if wait is not None and record.upstream_attempts < hf_status.MAX_ATTEMPTS and wait + 0.5 < room:
             time.sleep(wait)  # the upstream asked us to come back; the deadline still allows it
             continue
         raise hf_status.map_error(resp, token, wait)

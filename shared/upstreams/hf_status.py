@@ -15,6 +15,11 @@ from shared.upstreams import sse, transport
 
 DEFAULT_RETRY_AFTER = 20
 MAX_LOADING_WAIT = 30.0  # never wait longer than this for one loading announcement
+# Loading retries (docs/transport.md "Retries"): the router bills and rate-limits per call, so a
+# loading 503 is asked again at most twice, never sooner than a second after the last answer, and
+# only while the deadline leaves room for the wait and an answer.
+MAX_ATTEMPTS = 3
+MIN_RETRY_WAIT = 1.0
 
 
 def loading_wait(resp: transport.UpstreamResponse) -> float | None:
@@ -25,7 +30,7 @@ def loading_wait(resp: transport.UpstreamResponse) -> float | None:
         estimated = float(resp.json().get("estimated_time"))
     except (errors.ProxyError, AttributeError, TypeError, ValueError):
         return None
-    return min(max(estimated, 0.1), MAX_LOADING_WAIT) if estimated == estimated else None
+    return min(max(estimated, MIN_RETRY_WAIT), MAX_LOADING_WAIT) if estimated == estimated else None
 
 
 def map_error(

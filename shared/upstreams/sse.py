@@ -31,6 +31,7 @@ from shared.deadline import Deadline
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
 from shared.upstreams import transport
+from shared.upstreams.cutoff import watchdog
 
 EVENT_STREAM = "text/event-stream"
 DONE = "[DONE]"  # the OpenAI-style end marker the HF router sends as the last data line
@@ -143,6 +144,9 @@ class UpstreamStream:
         self.elapsed_ms = (time.perf_counter() - started) * 1000
         self.deadline = deadline
         self.closed = False
+        # Cut at the deadline whatever is being read (events, or a plain body read whole), and
+        # whether the body is chunked, sized or ends at close; disarmed by close().
+        self._cutoff = watchdog.arm(deadline.expires_at, transport.cut_of(resp.raw))
 
     @property
     def is_event_stream(self) -> bool:
@@ -157,7 +161,7 @@ class UpstreamStream:
         except requests.exceptions.ReadTimeout:
             raise errors.upstream_timeout() from None
         except requests.exceptions.RequestException:
-            raise errors.upstream_unreachable() from None
+            raise errors.upstream_timeout() if self.deadline.expired() else errors.upstream_unreachable() from None
         finally:
             self.close()
         return transport.UpstreamResponse(self.status, self.headers, body, self.elapsed_ms)
@@ -182,8 +186,10 @@ class UpstreamStream:
             except (HTTPError, OSError, ValueError):  # reset, truncated chunk, closed underneath us
                 if self.closed:
                     return
-                raise errors.upstream_unreachable() from None
+                raise errors.upstream_timeout() if self.deadline.expired() else errors.upstream_unreachable() from None
             if not chunk:
+                if self.deadline.expired():  # the watchdog cut the socket: not the upstream's end
+                    raise errors.upstream_timeout()
                 return
             yield chunk
 
@@ -206,6 +212,7 @@ class UpstreamStream:
         """Drop the upstream connection (not returned to the pool: the stream may be unfinished)."""
         if not self.closed:
             self.closed = True
+            watchdog.disarm(self._cutoff)
             self._resp.close()
 
 
@@ -232,19 +239,20 @@ def open_stream(
     silence = read_timeout or settings.read_timeout
     started = time.perf_counter()
     try:
-        resp = transport.session().request(
-            method,
-            url,
-            json=json_body,
-            headers=headers,
-            timeout=(connect, min(silence, deadline.remaining())),
-            stream=True,
-            allow_redirects=False,
-        )
+        with transport.deadline_scope(deadline):
+            resp = transport.session().request(
+                method,
+                url,
+                json=json_body,
+                headers=headers,
+                timeout=(connect, min(silence, deadline.remaining())),
+                stream=True,
+                allow_redirects=False,
+            )
     except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
         raise errors.upstream_timeout() from None
-    except requests.exceptions.RequestException:
-        raise errors.upstream_unreachable() from None
+    except requests.exceptions.RequestException:  # also a header phase the watchdog cut off
+        raise errors.upstream_timeout() if deadline.expired() else errors.upstream_unreachable() from None
     return UpstreamStream(resp, started, deadline, silence)
 
 

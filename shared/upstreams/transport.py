@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +41,8 @@ def session():
         # requests keeps 10 connections per host; a threaded server with more requests in flight
         # discarded the rest after each use ("Connection pool is full"): a new TLS handshake each.
         adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE)
+        # Pools whose connections let the watchdog cut a trickled header phase (_guarded_pools).
+        adapter.poolmanager.pool_classes_by_scheme = _guarded_pools()
         _session.mount("https://", adapter)
         _session.mount("http://", adapter)
         _session.trust_env = False  # no ~/.netrc auth or proxy variables leaking into upstream calls
@@ -98,20 +103,21 @@ def request(
     try:
         pool, path = _pool_for(url)
         connect, read = timeouts(settings, deadline)
-        raw = pool.urlopen(
-            method,
-            path,
-            body=body,
-            headers=headers,
-            retries=False,
-            redirect=False,
-            timeout=urllib3.Timeout(connect=connect, read=read),
-            preload_content=False,
-            decode_content=True,
-        )
+        with deadline_scope(deadline):
+            raw = pool.urlopen(
+                method,
+                path,
+                body=body,
+                headers=headers,
+                retries=False,
+                redirect=False,
+                timeout=urllib3.Timeout(connect=connect, read=read),
+                preload_content=False,
+                decode_content=True,
+            )
         data = None
         try:
-            with watchdog.guard(deadline.expires_at, _socket_of(raw)):
+            with watchdog.guard(deadline.expires_at, cut_of(raw)):
                 data = _read_capped(raw, settings.max_upstream_bytes, deadline)
         finally:
             if data is None:  # not read to the end: the connection cannot serve another request
@@ -158,9 +164,61 @@ def _pool_for(url: str) -> tuple[Any, str]:
     return pool, path
 
 
-def _socket_of(raw):
-    """The socket under a urllib3 response, or None once urllib3 has read it whole and let it go."""
-    return getattr(getattr(raw, "connection", None), "sock", None)
+def cut_of(raw):
+    """What ends a blocked read of this urllib3 response: its public ``shutdown()`` (urllib3 2.3+),
+    which holds the socket even when ``Connection: close`` moved it from the connection onto the
+    response (http.client's getresponse does that: https://github.com/python/cpython/blob/3.12/Lib/http/client.py,
+    ``if response.will_close``). None when urllib3 read the body whole and let the socket go."""
+    if getattr(raw, "_sock_shutdown", None) is None or raw.connection is None:
+        return None
+    return raw.shutdown
+
+
+_deadline: ContextVar[float | None] = ContextVar("hfproxy_upstream_deadline", default=None)
+
+
+@contextmanager
+def deadline_scope(deadline: Deadline) -> Iterator[None]:
+    """Upstream connections opened or reused within the block are cut at the deadline while they
+    wait for the status line and headers (an upstream may trickle them a byte at a time)."""
+    token = _deadline.set(deadline.expires_at)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _guarded_pools() -> dict[str, type]:
+    """urllib3 pool classes whose connections arm the watchdog around ``getresponse()``: the one
+    place where the socket exists but no response does yet. ``PoolManager.pool_classes_by_scheme``
+    and ``ConnectionCls`` are urllib3's extension points for this
+    (https://github.com/urllib3/urllib3/blob/2.8.0/src/urllib3/poolmanager.py)."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class HeaderGuard:
+        sock: Any
+
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            expires_at = _deadline.get()
+            if expires_at is None or self.sock is None:
+                return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+            with watchdog.guard(expires_at, self.sock):
+                return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+    class GuardedHTTPConnection(HeaderGuard, HTTPConnection):
+        pass
+
+    class GuardedHTTPSConnection(HeaderGuard, HTTPSConnection):
+        pass
+
+    class GuardedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = GuardedHTTPConnection
+
+    class GuardedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = GuardedHTTPSConnection
+
+    return {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}
 
 
 def _read_capped(resp, limit: int, deadline: Deadline) -> bytes:

@@ -79,18 +79,39 @@ def tgi_stream(tokens: list[str], *, spaced: bool = False) -> Reply:
 
 
 ROUTER_ERRORS = {
-    "model_not_supported_400": Reply(400, json={"error": {
-        "message": "The requested model 'x/y' is not supported by any provider you have enabled.",
-        "type": "invalid_request_error", "param": "model", "code": "model_not_supported"}}),
+    "model_not_supported_400": Reply(
+        400,
+        json={
+            "error": {
+                "message": "The requested model 'x/y' is not supported by any provider you have enabled.",
+                "type": "invalid_request_error",
+                "param": "model",
+                "code": "model_not_supported",
+            }
+        },
+    ),
     "unauthorized_401": Reply(401, json={"error": "Invalid credentials in Authorization header"}),
-    "credits_402": Reply(402, json={"error": "You have exceeded your monthly included credits for Inference Providers."}),
-    "gated_403": Reply(403, json={"error": "You cannot access this model unless the model owner gives you access. "
-                                           "You can do so by accepting the terms."}),
-    "token_permissions_403": Reply(403, json={"error": "This authentication method does not have sufficient "
-                                                       "permissions to call Inference Providers on behalf of user u"}),
+    "credits_402": Reply(
+        402, json={"error": "You have exceeded your monthly included credits for Inference Providers."}
+    ),
+    "gated_403": Reply(
+        403,
+        json={
+            "error": "You cannot access this model unless the model owner gives you access. "
+            "You can do so by accepting the terms."
+        },
+    ),
+    "token_permissions_403": Reply(
+        403,
+        json={
+            "error": "This authentication method does not have sufficient "
+            "permissions to call Inference Providers on behalf of user u"
+        },
+    ),
     "not_found_404": Reply(404, json={"error": "Model x/y not found."}),
-    "rate_limited_429": Reply(429, json={"error": {"message": "Rate limit reached", "type": "rate_limit"}},
-                              headers={"Retry-After": "9"}),
+    "rate_limited_429": Reply(
+        429, json={"error": {"message": "Rate limit reached", "type": "rate_limit"}}, headers={"Retry-After": "9"}
+    ),
     "server_error_500": Reply(500, json={"error": {"message": "internal", "type": "server_error"}}),
     "unavailable_503": Reply(503, body=b"<html>Service Temporarily Unavailable</html>", content_type="text/html"),
     "gateway_timeout_504": Reply(504, body=b"<html>504 Gateway Time-out</html>", content_type="text/html"),

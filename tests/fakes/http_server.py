@@ -33,6 +33,8 @@ class Reply:
     truncate: bool = False  # promise the full Content-Length, send half the body, then close
     reset: bool = False  # promise the full Content-Length, send half the body, then abort with a TCP RST
     trickle: float = 0.0  # send headers at once, then the body one byte every `trickle` seconds
+    trickle_head: bool = False  # with `trickle`: the status line and headers trickle too
+    sized: bool = True  # False: no Content-Length, `Connection: close`, the body ends at close
     content_type: str = "application/json"
     # A streamed answer (server-sent events): each bytes piece is written as it comes, headers
     # with the first one; a threading.Event in the list holds the rest until a test sets it.
@@ -148,17 +150,18 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
                 self._stream(reply)
                 return
             payload = reply.payload()
-            lines = [
-                f"HTTP/1.1 {reply.status} Fake",
-                f"Content-Type: {reply.content_type}",
-                f"Content-Length: {len(payload)}",
-            ]
+            lines = [f"HTTP/1.1 {reply.status} Fake", f"Content-Type: {reply.content_type}"]
+            lines.append(f"Content-Length: {len(payload)}" if reply.sized else "Connection: close")
+            if not reply.sized or reply.headers.get("Connection") == "close":
+                self.close_connection = True
             lines += [f"{k}: {v}" for k, v in reply.headers.items()]
             head = ("\r\n".join(lines) + "\r\n\r\n").encode()
             if reply.truncate or reply.reset:
                 payload = payload[: len(payload) // 2]
                 self.close_connection = True
             if reply.trickle:
+                if reply.trickle_head:
+                    payload, head = head + payload, b""
                 self.wfile.write(head)
                 for byte in payload:
                     if fake._stop.wait(reply.trickle):

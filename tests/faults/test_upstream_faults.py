@@ -36,6 +36,27 @@ IMMEDIATE = DEADLINE / 4
 FAULTS = {
     "silent past the deadline": ([Reply(json=ANSWER, delay=5.0)], 504, "upstream_timeout", DEADLINE + SLACK, None),
     "trickles past the deadline": ([Reply(json=ANSWER, trickle=0.1)], 504, "upstream_timeout", DEADLINE + SLACK, None),
+    "trickles, Connection: close": (
+        [Reply(json=ANSWER, trickle=0.1, headers={"Connection": "close"})],
+        504,
+        "upstream_timeout",
+        DEADLINE + SLACK,
+        None,
+    ),
+    "trickles, ends at close (no length)": (
+        [Reply(json=ANSWER, trickle=0.1, sized=False)],
+        504,
+        "upstream_timeout",
+        DEADLINE + SLACK,
+        None,
+    ),
+    "trickles its headers": (
+        [Reply(json=ANSWER, trickle=0.1, trickle_head=True)],
+        504,
+        "upstream_timeout",
+        DEADLINE + SLACK,
+        None,
+    ),
     "reset mid-body (RST)": ([Reply(json=ANSWER, reset=True)], 502, "upstream_unreachable", IMMEDIATE, None),
     "closed without answering": ([Reply(drop=True)], 502, "upstream_unreachable", IMMEDIATE, None),
     "loading 20 s (> deadline)": ([loading(20.0)], 503, "model_loading", IMMEDIATE, "20"),
@@ -118,3 +139,35 @@ def test_platform_budget_shorter_than_the_deadline_wins(settings, upstream):
     TIMINGS["silent, Lambda has 1.6 s left"] = (resp.status_code, resp.json["code"], elapsed)
     # THEN the proxy answers 504 on its own 0.8 s budget, before the platform would kill it at 1.6 s
     assert resp.status_code == 504 and 0.7 < elapsed < 1.6
+
+
+def request_id(reply: Reply) -> str:
+    return "headers" if reply.trickle_head else f"{reply.status} {'sized' if reply.sized else 'to close'}"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(json=ANSWER, trickle=0.1),
+        Reply(json=ANSWER, trickle=0.1, sized=False),
+        Reply(400, json={"error": "bad input " + "x" * 50}, trickle=0.1),
+        Reply(json=ANSWER, trickle=0.1, trickle_head=True),
+    ],
+    ids=["json 200", "json 200, ends at close", "error body", "headers"],
+)
+def test_a_stream_request_answered_by_a_trickling_plain_body_ends_at_the_deadline(warm, upstream, reply):
+    # GIVEN an upstream that answers "stream": true with a plain body (or headers) one byte at a time
+    upstream.enqueue(reply)
+    # WHEN the streamed request goes through
+    started = time.monotonic()
+    resp = post_json(warm, "/api/generate", {**PROMPT, "stream": True})
+    body = resp.get_data()
+    elapsed = time.monotonic() - started
+    TIMINGS[f"stream asked, trickle: {request_id(reply)}"] = (
+        resp.status_code,
+        resp.json["code"] if resp.is_json else "-",
+        elapsed,
+    )
+    # THEN the proxy answers 504 upstream_timeout by the deadline (plus scheduling slack)
+    assert resp.status_code == 504 and resp.json["code"] == "upstream_timeout", body[:200]
+    assert elapsed < DEADLINE + SLACK

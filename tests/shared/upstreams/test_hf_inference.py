@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from shared.upstreams import hf_status
 from tests.conftest import TEST_TOKEN, client_for, post_json, refused_url
 from tests.fakes.hf_inference import ERROR_ROWS, loading
 from tests.fakes.http_server import Reply
@@ -61,6 +62,27 @@ def test_loading_model_is_retried_within_the_deadline(client, upstream):
     # THEN the proxy waited and retried inside the request, and the client sees the answer
     assert resp.status_code == 200, resp.text
     assert len(upstream.received) == 3
+
+
+def test_a_model_that_keeps_loading_is_asked_three_times_at_most_a_second_apart(settings, upstream, monkeypatch):
+    # GIVEN a model that answers "loading, 0.1 s" forever (one request once made 82 calls in 8.5 s)
+    calls: list[float] = []
+
+    def still_loading(received):
+        calls.append(time.monotonic())
+        return loading(0.1)
+
+    monkeypatch.setattr(upstream, "default", still_loading)
+    client = client_for(settings.with_changes(request_deadline=8.0))
+    # WHEN one request goes through
+    resp = post_json(client, "/api/generate", {"inputs": "Hi"})
+    # THEN the upstream was asked at most MAX_ATTEMPTS times, never sooner than the floor apart,
+    # and the client is told the model is loading, with when to come back
+    assert resp.status_code == 503 and resp.json["code"] == "model_loading"
+    assert int(resp.headers["Retry-After"]) >= 1
+    assert len(calls) == hf_status.MAX_ATTEMPTS
+    gaps = [later - earlier for earlier, later in zip(calls, calls[1:], strict=False)]
+    assert min(gaps) >= hf_status.MIN_RETRY_WAIT * 0.95
 
 
 def test_loading_longer_than_the_deadline_is_503_with_retry_after(settings, upstream):
