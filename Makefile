@@ -45,7 +45,7 @@ serve: $(VENV)/.runtime
 
 # Everything the suite drives is installed here, so nothing is skipped: the dev venv, the pinned
 # build-check CLIs (npm) and Debian's Chromium for the browser tests (apt, when run as root).
-test: $(VENV)/.dev tools chromium
+test: $(VENV)/.dev tools chromium lint
 	$(BIN)/python -m pytest
 
 chromium:
@@ -58,8 +58,12 @@ chromium:
 load: $(VENV)/.dev
 	$(BIN)/python -m bench.load
 
+# Style and types: part of `make test`, so CI fails on either (config in pyproject.toml).
+LINTED := shared functions tests bench api
 lint: $(VENV)/.dev
-	$(BIN)/ruff check shared functions tests
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
 
 # Build-check tools: Vercel's and Netlify's CLIs check our deploy configuration the way the
 # platforms read it (`vercel build`, `netlify build/dev --offline`). Node runs them; nothing

@@ -29,12 +29,13 @@ from tests.functions.aws_lambda import events
 
 LONE = '"cut emoji \\ud83d"'  # JSON text: a high surrogate with no partner
 ROUTE_BODIES = {
-    "/api/generate": '{"inputs": %s}' % LONE,
-    "/api/predict": '{"inputs": %s}' % LONE,
-    "/api/chat": '{"messages": [{"role": "user", "content": %s}]}' % LONE,
-    "/api/chat (stream)": '{"messages": [{"role": "user", "content": %s}], "stream": true}' % LONE,
+    "/api/generate": '{"inputs": LONE}',
+    "/api/predict": '{"inputs": LONE}',
+    "/api/chat": '{"messages": [{"role": "user", "content": LONE}]}',
+    "/api/chat (stream)": '{"messages": [{"role": "user", "content": LONE}], "stream": true}',
     "/api/generate (low surrogate in a stop word)": '{"inputs": "hi", "parameters": {"stop": ["\\udc00"]}}',
 }
+ROUTE_BODIES = {route: body.replace("LONE", LONE) for route, body in ROUTE_BODIES.items()}
 
 
 def lambda_call(body: str, path: str) -> tuple[int, dict, bytes]:

@@ -17,14 +17,16 @@ def test_defaults_point_at_the_router_with_a_small_open_model_list():
 
 
 def test_the_operator_sets_the_list_the_default_and_the_caps():
-    settings = Settings.from_env({
-        "HF_CHAT_URL": "https://my-endpoint.example/v1/chat/completions/",
-        "CHAT_MODELS": " a/one , b/two ,",
-        "CHAT_DEFAULT_MODEL": "b/two",
-        "CHAT_MAX_MESSAGES": "4",
-        "CHAT_MAX_CONTENT_CHARS": "100",
-        "CHAT_MAX_TOKENS": "64",
-    })
+    settings = Settings.from_env(
+        {
+            "HF_CHAT_URL": "https://my-endpoint.example/v1/chat/completions/",
+            "CHAT_MODELS": " a/one , b/two ,",
+            "CHAT_DEFAULT_MODEL": "b/two",
+            "CHAT_MAX_MESSAGES": "4",
+            "CHAT_MAX_CONTENT_CHARS": "100",
+            "CHAT_MAX_TOKENS": "64",
+        }
+    )
     assert settings.hf_chat_url == "https://my-endpoint.example/v1/chat/completions"
     assert settings.chat_models == ("a/one", "b/two")
     assert settings.chat_default_model == "b/two"

@@ -18,8 +18,11 @@ CHAT = {"messages": [{"role": "user", "content": "Hello"}]}
 @pytest.fixture
 def lambda_env(monkeypatch, chat_settings, upstream):
     """GIVEN the function's environment pointing the chat API at the fake router."""
-    for name, value in {"HF_TOKEN": TEST_TOKEN, "HF_CHAT_URL": chat_settings.hf_chat_url,
-                        "ALLOWED_ORIGINS": "https://app.example"}.items():
+    for name, value in {
+        "HF_TOKEN": TEST_TOKEN,
+        "HF_CHAT_URL": chat_settings.hf_chat_url,
+        "ALLOWED_ORIGINS": "https://app.example",
+    }.items():
         monkeypatch.setenv(name, value)
     handler.app.configure(None)
     yield upstream

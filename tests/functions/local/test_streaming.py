@@ -49,8 +49,13 @@ class ObservedServer(ThreadingWSGIServer):
 @pytest.fixture
 def observed(chat_settings):
     telemetry = Recorder()
-    httpd = make_server("127.0.0.1", 0, ProxyApp(chat_settings, telemetry=telemetry), server_class=ObservedServer,
-                        handler_class=_Handler)
+    httpd = make_server(
+        "127.0.0.1",
+        0,
+        ProxyApp(chat_settings, telemetry=telemetry),
+        server_class=ObservedServer,
+        handler_class=_Handler,
+    )
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield httpd, telemetry
     httpd.shutdown()
@@ -65,8 +70,9 @@ def server(observed):
 
 def open_stream(port: int) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    head = (f"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(BODY)}\r\n\r\n").encode()
+    head = (
+        f"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(BODY)}\r\n\r\n"
+    ).encode()
     sock.sendall(head + BODY)
     return sock
 

@@ -50,8 +50,12 @@ def parse(raw: bytes) -> list[tuple[str, str]]:
 
 def test_a_chat_is_forwarded_in_the_openai_shape_with_the_servers_token(chat, upstream):
     # WHEN a browser sends a conversation with sampling options
-    payload = {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
-               "temperature": 0.5, "top_p": 0.9, "max_tokens": 50}
+    payload = {
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
+        "temperature": 0.5,
+        "top_p": 0.9,
+        "max_tokens": 50,
+    }
     resp = post_json(chat, "/api/chat", payload, headers={"Authorization": "Bearer caller"})
     # THEN the router gets the vetted body with the default model and our token
     assert resp.status_code == 200, resp.text
@@ -201,7 +205,11 @@ def test_the_first_event_reaches_the_client_before_the_upstream_has_finished(cha
     events = parse(first + rest)
     # THEN every chunk arrives in order and the stream ends on [DONE]
     assert [json.loads(d)["choices"][0]["delta"].get("content") for _, d in events[:-1]] == [
-        "Drink", " water", " often", None]
+        "Drink",
+        " water",
+        " often",
+        None,
+    ]
     assert events[-1] == ("message", "[DONE]")
     assert reply.finished.wait(5)  # the fake sets it after its last write: wait for that thread, bounded
     # AND the upstream was asked to stream, and the request was recorded once, as complete
@@ -214,8 +222,11 @@ def test_the_first_event_reaches_the_client_before_the_upstream_has_finished(cha
 
 def test_tgi_style_data_without_space_and_crlf_are_relayed(chat, upstream):
     # GIVEN an upstream writing `data:{...}` with CRLF line endings and keep-alive comments
-    pieces = [b": ping\r\n\r\n", hf_chat.event(hf_chat.chunk("Hi"), spaced=False, newline=b"\r\n"),
-              hf_chat.event("[DONE]", spaced=False, newline=b"\r\n")]
+    pieces = [
+        b": ping\r\n\r\n",
+        hf_chat.event(hf_chat.chunk("Hi"), spaced=False, newline=b"\r\n"),
+        hf_chat.event("[DONE]", spaced=False, newline=b"\r\n"),
+    ]
     upstream.enqueue(Reply(stream=pieces, content_type="text/event-stream"))
     resp = stream_post(chat, {**HELLO, "stream": True})
     raw = b"".join(resp.response)
@@ -237,8 +248,10 @@ def test_a_close_delimited_upstream_stream_is_relayed_too(chat, upstream):
 @pytest.mark.parametrize(
     "error_data",
     [
-        {"error": "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096",
-         "error_type": "validation"},
+        {
+            "error": "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096",
+            "error_type": "validation",
+        },
         {"error": {"message": "Provider overloaded", "type": "server_error"}},
     ],
 )
@@ -316,8 +329,9 @@ def test_the_token_is_redacted_from_streamed_events(chat, upstream):
 
 def test_streamed_answers_carry_cors_and_request_id(chat, upstream):
     upstream.enqueue(hf_chat.words_stream(["x"]))
-    resp = chat.post("/api/chat", json={**HELLO, "stream": True}, headers={"Origin": "https://app.example"},
-                     buffered=False)
+    resp = chat.post(
+        "/api/chat", json={**HELLO, "stream": True}, headers={"Origin": "https://app.example"}, buffered=False
+    )
     b"".join(resp.response)
     resp.close()
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
@@ -380,6 +394,9 @@ def test_health_tells_the_page_the_models_and_whether_it_can_stream(chat, upstre
     buffered = chat.get("/api/health", environ_overrides={CAN_STREAM_KEY: False}).json
     # THEN the page learns the allowlist, the default model, and the platform's capability
     assert streaming["upstreams"]["chat"] == {
-        "configured": True, "host": "127.0.0.1", "default_model": "Qwen/Qwen2.5-7B-Instruct",
-        "models": ["Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct", "openai/gpt-oss-20b"]}
+        "configured": True,
+        "host": "127.0.0.1",
+        "default_model": "Qwen/Qwen2.5-7B-Instruct",
+        "models": ["Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct", "openai/gpt-oss-20b"],
+    }
     assert (streaming["streaming"], buffered["streaming"]) == (True, False)

@@ -60,9 +60,12 @@ def test_a_model_that_cannot_stream_gets_a_400_with_its_reason(client, upstream)
 
 
 def test_a_tgi_error_mid_stream_is_the_final_event(client, upstream):
-    pieces = [hf_chat.event({"token": {"text": "a"}, "generated_text": None}, spaced=False),
-              hf_chat.event({"error": "Request failed during generation: out of memory", "error_type": "generation"},
-                            spaced=False)]
+    pieces = [
+        hf_chat.event({"token": {"text": "a"}, "generated_text": None}, spaced=False),
+        hf_chat.event(
+            {"error": "Request failed during generation: out of memory", "error_type": "generation"}, spaced=False
+        ),
+    ]
     upstream.enqueue(Reply(stream=pieces, content_type="text/event-stream"))
     events = read(client.post("/api/generate", json={"inputs": "Hi", "stream": True}, buffered=False))
     assert events[-1].event == "error"
