@@ -54,7 +54,7 @@ chromium:
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 # Not a test: 500 requests, 50 at a time, through the `make serve` server to a loopback upstream that
-# takes 1 s (bench/load.py; README "Robustness and load" quotes its figures). Exit 1 on any error.
+# takes 1 s (bench/load.py; docs/robustness.md quotes its figures). Exit 1 on any error.
 load: $(VENV)/.dev
 	$(BIN)/python -m bench.load
 

@@ -1,7 +1,7 @@
 """The error envelope every route answers with, and the catalogue of stable error codes.
 
 Every failure a client can see is a :class:`ProxyError`; its ``code`` is part of the public API
-(documented in the README), its ``message`` is a sentence a person can act on. Nothing here ever
+(documented in docs/api.md), its ``message`` is a sentence a person can act on. Nothing here ever
 carries a stack trace, the token, or a raw upstream body.
 """
 
@@ -44,7 +44,7 @@ def validation_failed(details: list[dict[str, str]]) -> ProxyError:
 
 
 def not_found(path: str) -> ProxyError:
-    return ProxyError(404, "not_found", f"No route {path[:100]!r}; see GET /api/health and the README for the routes.")
+    return ProxyError(404, "not_found", f"No route {path[:100]!r}; see GET /api/health and docs/api.md for the routes.")
 
 
 def method_not_allowed(allowed: list[str]) -> ProxyError:

@@ -16,7 +16,7 @@ from shared.errors import ConfigError
 
 DEFAULT_INFERENCE_URL = "https://router.huggingface.co/hf-inference/models/openai-community/gpt2"
 DEFAULT_CHAT_URL = "https://router.huggingface.co/v1/chat/completions"
-# Small open chat models the router serves (README "Chat" lists the sources). The default is not
+# Small open chat models the router serves (docs/chat.md lists the sources). The default is not
 # gated, so a fresh token works without accepting a licence first.
 DEFAULT_CHAT_MODELS = ("Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct", "openai/gpt-oss-20b")
 

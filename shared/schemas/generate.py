@@ -63,7 +63,7 @@ class GenerateRequest(BaseModel):
     prompt: StrictStr | None = None
     parameters: Parameters | None = None
     options: Options | None = None
-    stream: StrictBool = False  # TGI-backed models only; others answer 400 (UPSTREAMS.md)
+    stream: StrictBool = False  # TGI-backed models only; others answer 400 (docs/upstreams.md)
 
     @model_validator(mode="after")
     def _one_prompt(self, info: ValidationInfo) -> GenerateRequest:

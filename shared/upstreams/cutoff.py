@@ -5,7 +5,7 @@ hundred ms kept a 1 s request reading for 40 s (tests/faults). ``shutdown()`` wa
 recv() with EOF, and urllib3 then drops the connection instead of pooling it.
 
 A ``threading.Timer`` per call did this too, but starting a thread per request cost about an eighth
-of a warm Lambda invocation on a fast upstream (``make bench``, README "Benchmarks"). Here arming is
+of a warm Lambda invocation on a fast upstream (``make bench``, docs/benchmarks.md). Here arming is
 a dict insert under a lock; the one daemon thread is woken only when a new deadline is earlier than
 the one it already sleeps towards, which on a stream of requests with the same budget is almost
 never (deadlines only grow). A frozen Lambda sandbox freezes this thread too; it wakes on thaw and

@@ -1,6 +1,6 @@
 """Client for the Llama Space behind ``POST /api/predict``: one answer, whatever the Space speaks.
 
-Three wire protocols (UPSTREAMS.md, "Gradio Space"), chosen from ``GET {space}/config`` once per
+Three wire protocols (docs/upstreams.md, "Gradio Space"), chosen from ``GET {space}/config`` once per
 warm process (``LLAMA_SPACE_PROTOCOL=auto``), or forced by the setting:
 
 - ``contract``: the seed's documented ``POST /api/predict {"inputs", "parameters"}`` ->
@@ -156,7 +156,7 @@ def _api_for(config: dict) -> SpaceApi:
     if not isinstance(prefix, str):
         prefix = GRADIO_PREFIX if major >= 5 else ""
     prefix = prefix.rstrip("/")
-    if (major, minor) < (4, 20):  # /call arrived in 4.20 (UPSTREAMS.md, "Gradio Space")
+    if (major, minor) < (4, 20):  # /call arrived in 4.20 (docs/upstreams.md, "Gradio Space")
         return SpaceApi("rest", version, prefix)
     return SpaceApi("call", version, prefix)
 

@@ -3,7 +3,7 @@
 One session per warm process, so a warm function reuses its TCP/TLS connection; plain calls and
 streams share its pool. Plain calls go straight to the adapter's urllib3 pool (``_pool_for``):
 ``Session.request`` re-merges cookies, hooks, environment and settings on every call, which cost
-more than the whole proxy around it on a fast upstream (``make bench``, README "Benchmarks").
+more than the whole proxy around it on a fast upstream (``make bench``, docs/benchmarks.md).
 No redirects, no retries, no proxy variables or ~/.netrc (``trust_env`` off).
 Only headers we build go upstream: the caller's Authorization, Cookie, Host and X-Forwarded-*
 are never copied (a forwarded X-Forwarded-Host is suspected of router 404s, gpt-load #430).
@@ -144,8 +144,7 @@ def _pool_for(url: str) -> tuple[Any, str]:
     The pool is the one ``HTTPAdapter.send`` would pick and set up (TLS verified against certifi's
     bundle), so plain calls and streams share one pool per host. Plain calls then skip
     ``adapter.send``'s per-call work (URL re-parsing, proxy lookup, cookie jar, Response object):
-    on a fast upstream that was a fifth of a warm Lambda invocation (``make bench``, README
-    "Benchmarks"). Hosts come from settings, so the map stays as small as the configuration.
+    on a fast upstream that was a fifth of a warm Lambda invocation (``make bench``, docs/benchmarks.md). Hosts come from settings, so the map stays as small as the configuration.
     """
     from requests.utils import requote_uri
 

@@ -3,7 +3,7 @@
 The page is served by a stdlib HTTP server on 127.0.0.1:<A>; the proxy runs in the same local
 server `make serve` runs (``functions.local.server.serve``) on 127.0.0.1:<B>: two ports, two
 origins, so every ``fetch`` is cross-origin and the browser enforces CORS for real.
-Flags: the machine is closed and we run as root (see /work/.library/env/machines/python.md).
+Flags: the machine is closed and we run as root (Chromium's background networking and sandbox cannot work here).
 """
 
 from __future__ import annotations

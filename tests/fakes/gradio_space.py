@@ -1,6 +1,6 @@
 """A loopback fake of a Hugging Face Space, speaking one Gradio generation's wire protocol.
 
-It follows ``/work/shared/notes/UPSTREAMS.md`` ("Gradio Space"), one style per constructor:
+It follows ``docs/upstreams.md`` ("Gradio Space"), one style per constructor:
 
 - :meth:`FakeSpace.gradio3` (3.37, the original Llama-2 Spaces): ``/config`` without
   ``api_prefix``/``protocol``; ``POST /run/{name}`` and ``/api/{name}`` with ``{"data"}`` answer

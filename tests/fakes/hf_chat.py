@@ -2,7 +2,7 @@
 
 Bodies follow the HF chat-completion spec (non-stream ``chat.completion``, stream
 ``chat.completion.chunk`` events ending in ``data: [DONE]``); error bodies are the router's
-OpenAI-style objects as huggingface_hub users report them (see the README "Chat" section).
+OpenAI-style objects as huggingface_hub users report them (see docs/chat.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A fake of the hosted text-generation API: answers like ``router.huggingface.co/hf-inference``.
 
-Replies for each row of the status map in UPSTREAMS.md, so tests read like the table.
+Replies for each row of the status map in docs/upstreams.md, so tests read like the table.
 """
 
 from __future__ import annotations

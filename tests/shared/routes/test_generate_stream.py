@@ -51,7 +51,7 @@ def test_the_first_token_arrives_before_the_model_has_finished(client, upstream)
 
 
 def test_a_model_that_cannot_stream_gets_a_400_with_its_reason(client, upstream):
-    # GIVEN a non-TGI pipeline model (UPSTREAMS.md: 400 "`stream` is not supported for this model")
+    # GIVEN a non-TGI pipeline model (docs/upstreams.md: 400 "`stream` is not supported for this model")
     upstream.enqueue(Reply(400, json={"error": "`stream` is not supported for this model"}))
     resp = post_json(client, "/api/generate", {"inputs": "Hi", "stream": True})
     assert resp.status_code == 400

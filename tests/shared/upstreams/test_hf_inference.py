@@ -1,6 +1,6 @@
 """Every row of the status map: an upstream fault becomes its documented status and code.
 
-The fake upstream answers each status the way Hugging Face does (UPSTREAMS.md's table).
+The fake upstream answers each status the way Hugging Face does (docs/upstreams.md, status map).
 """
 
 from __future__ import annotations
