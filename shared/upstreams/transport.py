@@ -144,7 +144,8 @@ def _pool_for(url: str) -> tuple[Any, str]:
     The pool is the one ``HTTPAdapter.send`` would pick and set up (TLS verified against certifi's
     bundle), so plain calls and streams share one pool per host. Plain calls then skip
     ``adapter.send``'s per-call work (URL re-parsing, proxy lookup, cookie jar, Response object):
-    on a fast upstream that was a fifth of a warm Lambda invocation (``make bench``, docs/benchmarks.md). Hosts come from settings, so the map stays as small as the configuration.
+    on a fast upstream that was a fifth of a warm Lambda invocation (``make bench``,
+    docs/benchmarks.md). Hosts come from settings, so the map stays as small as the configuration.
     """
     from requests.utils import requote_uri
 
