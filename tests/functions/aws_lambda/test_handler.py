@@ -115,6 +115,29 @@ def test_deadline_comes_from_the_time_lambda_has_left(lambda_env, monkeypatch):
     assert time.monotonic() - started < 1.0
 
 
+@pytest.mark.parametrize(
+    ("reply", "payload"),
+    [
+        (Reply(json=[{"generated_text": "x" * 300}], trickle=0.1, trickle_head=True), {"inputs": "Hi"}),
+        (Reply(json=[{"generated_text": "x" * 300}], trickle=0.1, sized=False), {"inputs": "Hi"}),
+        (Reply(json=[{"generated_text": "x" * 300}], trickle=0.1, headers={"Connection": "close"}), {"inputs": "Hi"}),
+        (Reply(json=[{"generated_text": "x" * 300}], trickle=0.1), {"inputs": "Hi", "stream": True}),
+        (Reply(stream=[b"data:{}\n\n"] * 200, stream_delay=0.05), {"inputs": "Hi", "stream": True}),
+    ],
+    ids=["headers trickle", "body ends at close", "Connection: close", "stream asked, plain body", "endless stream"],
+)
+def test_an_invocation_always_ends_with_the_envelope_before_lambda_would_kill_it(lambda_env, reply, payload):
+    # GIVEN an invocation with 2 s left (margin 1 s) and an upstream that never finishes in time
+    lambda_env.enqueue(reply)
+    started = time.monotonic()
+    status, headers, body = invoke(post("http_api_v2", payload), LambdaContext(timeout_ms=2000))
+    elapsed = time.monotonic() - started
+    # THEN the function returned our JSON envelope, 504, before the platform's 2 s were up
+    assert elapsed < 2.0, elapsed
+    assert status == 504 and headers["content-type"] == "application/json"
+    assert json.loads(body)["code"] == "upstream_timeout"
+
+
 def test_no_token_configured_is_a_500_not_demo(lambda_env, monkeypatch):
     monkeypatch.delenv("HF_TOKEN")
     handler.app.configure(None)
