@@ -209,13 +209,14 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
     daemon_threads = True
     request_queue_size = 128
-    max_connections = 128
-
-    def server_activate(self) -> None:
-        super().server_activate()
-        self._slots = threading.BoundedSemaphore(self.max_connections)
+    max_connections = 64
+    _slots: threading.BoundedSemaphore | None = None
 
     def process_request(self, request, client_address) -> None:
+        # Made on the first connection (serve_forever accepts on one thread), so a caller may set
+        # max_connections after construction.
+        if self._slots is None:
+            self._slots = threading.BoundedSemaphore(self.max_connections)
         if not self._slots.acquire(blocking=False):
             try:
                 request.sendall(wire.error_bytes(wire.server_busy()))
@@ -233,6 +234,7 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
+            assert self._slots is not None
             self._slots.release()
 
 
