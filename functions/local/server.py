@@ -123,9 +123,11 @@ class _Handler(WSGIRequestHandler):
         self.connection.settimeout(self.body_timeout)
         if codings:
             if length is not None:
-                raise wire.bad_request("invalid_content_length", "Send Content-Length or Transfer-Encoding, not both.")
+                raise wire.bad_length("Send Content-Length or Transfer-Encoding, not both.")
             if codings != ["chunked"]:
-                raise wire.Refusal(errors.ProxyError(501, "not_implemented", "Only chunked Transfer-Encoding is supported."))
+                raise wire.Refusal(
+                    errors.ProxyError(501, "not_implemented", "Only chunked Transfer-Encoding is supported.")
+                )
             body = wire.read_chunked(self.rfile, limit)
         elif length is not None and length > limit:
             raise wire.Refusal(errors.body_too_large(limit))
@@ -219,7 +221,7 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
             self._slots = threading.BoundedSemaphore(self.max_connections)
         if not self._slots.acquire(blocking=False):
             try:
-                request.sendall(wire.error_bytes(wire.server_busy()))
+                request.sendall(wire.error_bytes(errors.server_busy()))
             except OSError:
                 pass
             self.shutdown_request(request)

@@ -10,7 +10,6 @@ refusal in the core's error envelope (``{"error", "code"}``), never an HTML page
 from __future__ import annotations
 
 import email.utils
-import socket
 from http import HTTPStatus
 
 from shared import errors
@@ -27,8 +26,8 @@ class Refusal(Exception):
         self.error = error
 
 
-def bad_request(code: str, message: str) -> Refusal:
-    return Refusal(errors.ProxyError(400, code, message))
+def bad_length(message: str) -> Refusal:
+    return Refusal(errors.invalid_content_length(message))
 
 
 # What http.server's own checks (request line, version, header size) map to.
@@ -45,12 +44,6 @@ _BY_STATUS = {
 def error_for_status(status: int) -> errors.ProxyError:
     code, message = _BY_STATUS.get(status, ("bad_request", "The request is malformed."))
     return errors.ProxyError(status, code, message)
-
-
-def server_busy() -> errors.ProxyError:
-    return errors.ProxyError(
-        503, "server_busy", "The local server has too many open connections; retry shortly.", headers={"Retry-After": "1"}
-    )
 
 
 def encode(status: int, headers: list[tuple[str, str]], body: bytes = b"", version: str = "HTTP/1.1") -> bytes:
@@ -78,10 +71,10 @@ def declared_length(values: list[str]) -> int | None:
         return None
     parts = {part.strip() for value in values for part in value.split(",")}
     if len(parts) != 1:
-        raise bad_request("invalid_content_length", "Send exactly one Content-Length header.")
+        raise bad_length("Send exactly one Content-Length header.")
     (value,) = parts
     if not (value.isascii() and value.isdigit()):
-        raise bad_request("invalid_content_length", "The Content-Length header is not a number.")
+        raise bad_length("The Content-Length header is not a number.")
     return int(value)
 
 
@@ -89,10 +82,10 @@ def read_exact(rfile, length: int) -> bytes:
     """``length`` bytes or a 400: a body shorter than declared is the client's fault."""
     try:
         body = rfile.read(length)
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         body = None
     if body is None or len(body) < length:
-        raise bad_request("body_incomplete", "The request body is shorter than its Content-Length.")
+        raise Refusal(errors.incomplete_body())
     return body
 
 
@@ -104,7 +97,7 @@ def read_chunked(rfile, limit: int) -> bytes:
             line = rfile.readline(MAX_CHUNK_LINE + 1)
             size_text = line.split(b";", 1)[0].strip()
             if not line.endswith(b"\n") or not size_text or not all(c in b"0123456789abcdefABCDEF" for c in size_text):
-                raise bad_request("invalid_chunked_body", "The chunked request body is malformed.")
+                raise Refusal(errors.invalid_chunked_body())
             size = int(size_text, 16)
             if size == 0:
                 break
@@ -112,7 +105,7 @@ def read_chunked(rfile, limit: int) -> bytes:
                 raise Refusal(errors.body_too_large(limit))
             chunk = rfile.read(size)
             if len(chunk) < size or rfile.read(2) != b"\r\n":
-                raise bad_request("invalid_chunked_body", "The chunked request body ended early or is malformed.")
+                raise Refusal(errors.invalid_chunked_body())
             body += chunk
         for _ in range(100):  # trailer fields, ignored, up to the empty line
             trailer = rfile.readline(MAX_CHUNK_LINE + 1)
@@ -120,9 +113,9 @@ def read_chunked(rfile, limit: int) -> bytes:
                 return bytes(body)
             if not trailer.endswith(b"\n"):
                 break
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         pass
-    raise bad_request("invalid_chunked_body", "The chunked request body ended early or is malformed.")
+    raise Refusal(errors.invalid_chunked_body())
 
 
 def has_header(headers: list[tuple[str, str]], name: str) -> bool:

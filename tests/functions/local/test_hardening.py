@@ -95,7 +95,7 @@ def test_a_body_shorter_than_its_content_length_is_a_quick_400(started, monkeypa
         status, headers, body = read_response(sock)
     # THEN a 400 envelope comes back within the body timeout (+ generous margin), not a 500
     assert time.monotonic() - began < 1.0 + 5
-    assert status == 400 and json.loads(body)["code"] == "body_incomplete"
+    assert status == 400 and json.loads(body)["code"] == "incomplete_body"
     assert headers["connection"] == "close"
 
 
