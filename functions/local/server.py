@@ -51,6 +51,7 @@ def _body_limit(wsgi_app) -> int:
 
 
 class _Handler(WSGIRequestHandler):
+    server: ThreadingWSGIServer
     protocol_version = "HTTP/1.1"
     rbufsize = 64 * 1024
     timeout = 15  # seconds an idle keep-alive connection (or a slow request line) may hold a thread
@@ -150,8 +151,10 @@ class _Handler(WSGIRequestHandler):
 
         pending: list[bytes] = []
         head_only = environ["REQUEST_METHOD"] == "HEAD"
+        wsgi_app = self.server.get_app()
+        assert wsgi_app is not None, "serve() sets the app before serving"
         try:
-            result = self.server.get_app()(environ, start_response)
+            result = wsgi_app(environ, start_response)
         except Exception:
             log.exception("local server: the app failed")
             self._refuse(errors.internal_error())
