@@ -56,6 +56,30 @@ def body_too_large(limit: int) -> ProxyError:
     return ProxyError(413, "body_too_large", f"The request body is larger than {limit} bytes; send a shorter prompt.")
 
 
+def incomplete_body() -> ProxyError:
+    return ProxyError(
+        400, "incomplete_body", "The request body is shorter than its Content-Length, or arrived too slowly."
+    )
+
+
+def invalid_content_length(message: str) -> ProxyError:
+    return ProxyError(400, "invalid_content_length", message)
+
+
+def invalid_chunked_body() -> ProxyError:
+    return ProxyError(400, "invalid_chunked_body", "The chunked request body is malformed or ended early.")
+
+
+def server_busy() -> ProxyError:
+    """The local server's connection cap (functions/local/server.py); platforms have their own."""
+    return ProxyError(
+        503,
+        "server_busy",
+        "The local server has too many open connections; retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
 def unsupported_media_type() -> ProxyError:
     return ProxyError(415, "unsupported_media_type", "Send the body as JSON with 'Content-Type: application/json'.")
 

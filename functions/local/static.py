@@ -26,15 +26,23 @@ class StaticFiles:
         self.root = root.resolve()
 
     def _file_for(self, path: str) -> Path | None:
+        """The file for ``path``, or None: the core then answers its JSON 404 for any path."""
         if path.endswith("/"):
             path += "index.html"
-        candidate = (self.root / path.lstrip("/")).resolve()
-        # never outside the folder (``..``, symlinks), never a dotfile
-        if not candidate.is_relative_to(self.root) or any(
-            p.startswith(".") for p in candidate.relative_to(self.root).parts
-        ):
+        # A NUL or an over-long name makes the file system raise (ValueError "embedded null
+        # byte", OSError ENAMETOOLONG); no file in public/ has such a name, so it is not ours.
+        if "\x00" in path or len(path) > 255:
             return None
-        return candidate if candidate.is_file() else None
+        try:
+            candidate = (self.root / path.lstrip("/")).resolve()
+            # never outside the folder (``..``, symlinks), never a dotfile
+            if not candidate.is_relative_to(self.root) or any(
+                p.startswith(".") for p in candidate.relative_to(self.root).parts
+            ):
+                return None
+            return candidate if candidate.is_file() else None
+        except (OSError, ValueError):
+            return None
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()

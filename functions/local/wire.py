@@ -1,0 +1,122 @@
+"""HTTP/1.1 framing for the local server: the request body read whole, and refusals as JSON.
+
+The dev server owes a browser and a test client what a platform front end gives the deployed
+function: a complete, bounded body (Content-Length or chunked, RFC 9112 section 6:
+https://www.rfc-editor.org/rfc/rfc9112#section-6), ambiguous framing refused (two
+Content-Length values, or Content-Length with Transfer-Encoding, RFC 9112 section 6.3), and every
+refusal in the core's error envelope (``{"error", "code"}``), never an HTML page.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from http import HTTPStatus
+
+from shared import errors
+from shared.http import Response
+
+MAX_CHUNK_LINE = 1024  # a chunk-size line: hex digits and optional extensions
+
+
+class Refusal(Exception):
+    """A request the server answers itself, before the app sees it; the connection is then closed."""
+
+    def __init__(self, error: errors.ProxyError) -> None:
+        super().__init__(error.code)
+        self.error = error
+
+
+def bad_length(message: str) -> Refusal:
+    return Refusal(errors.invalid_content_length(message))
+
+
+# What http.server's own checks (request line, version, header size) map to.
+_BY_STATUS = {
+    400: ("bad_request", "The request line or a header is malformed."),
+    408: ("request_timeout", "The request did not arrive in time."),
+    414: ("uri_too_long", "The request line is too long."),
+    431: ("headers_too_large", "The request headers are too large."),
+    501: ("not_implemented", "This method is not supported."),
+    505: ("http_version_not_supported", "Use HTTP/1.0 or HTTP/1.1."),
+}
+
+
+def error_for_status(status: int) -> errors.ProxyError:
+    code, message = _BY_STATUS.get(status, ("bad_request", "The request is malformed."))
+    return errors.ProxyError(status, code, message)
+
+
+def encode(status: int, headers: list[tuple[str, str]], body: bytes = b"", version: str = "HTTP/1.1") -> bytes:
+    """Status line, headers and body as one buffer: one send, so Nagle never holds the tail."""
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Unknown"
+    lines = [f"{version} {status} {phrase}", *(f"{k}: {v}" for k, v in headers)]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def error_bytes(error: errors.ProxyError) -> bytes:
+    """The envelope for a refusal, with ``Connection: close`` (the rest of the input is not read)."""
+    response = Response.from_error(error)
+    headers = [
+        *response.headers.items(),
+        ("Content-Length", str(len(response.body))),
+        ("Date", email.utils.formatdate(usegmt=True)),
+        ("Connection", "close"),
+    ]
+    return encode(response.status, headers, response.body)
+
+
+def declared_length(values: list[str]) -> int | None:
+    """The one Content-Length, or None; several different (or any malformed) values are refused."""
+    if not values:
+        return None
+    parts = {part.strip() for value in values for part in value.split(",")}
+    if len(parts) != 1:
+        raise bad_length("Send exactly one Content-Length header.")
+    (value,) = parts
+    if not (value.isascii() and value.isdigit()):
+        raise bad_length("The Content-Length header is not a number.")
+    return int(value)
+
+
+def read_exact(rfile, length: int) -> bytes:
+    """``length`` bytes or a 400: a body shorter than declared is the client's fault."""
+    try:
+        body = rfile.read(length)
+    except TimeoutError:
+        body = None
+    if body is None or len(body) < length:
+        raise Refusal(errors.incomplete_body())
+    return body
+
+
+def read_chunked(rfile, limit: int) -> bytes:
+    """A chunked body decoded, capped at ``limit`` bytes (413 beyond), trailers skipped."""
+    body = bytearray()
+    try:
+        while True:
+            line = rfile.readline(MAX_CHUNK_LINE + 1)
+            size_text = line.split(b";", 1)[0].strip()
+            if not line.endswith(b"\n") or not size_text or not all(c in b"0123456789abcdefABCDEF" for c in size_text):
+                raise Refusal(errors.invalid_chunked_body())
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            if len(body) + size > limit:
+                raise Refusal(errors.body_too_large(limit))
+            chunk = rfile.read(size)
+            if len(chunk) < size or rfile.read(2) != b"\r\n":
+                raise Refusal(errors.invalid_chunked_body())
+            body += chunk
+        for _ in range(100):  # trailer fields, ignored, up to the empty line
+            trailer = rfile.readline(MAX_CHUNK_LINE + 1)
+            if trailer in (b"\r\n", b"\n"):
+                return bytes(body)
+            if not trailer.endswith(b"\n"):
+                break
+    except TimeoutError:
+        pass
+    raise Refusal(errors.invalid_chunked_body())
+
+
+def has_header(headers: list[tuple[str, str]], name: str) -> bool:
+    return any(k.lower() == name for k, _ in headers)
