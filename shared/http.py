@@ -41,6 +41,25 @@ class Response:
         return cls(200, b"", {**EVENT_STREAM_HEADERS, **(headers or {})}, stream=events)
 
     @classmethod
+    def event_stream_or_buffered(
+        cls, events: Iterable[bytes], request: Request, headers: dict[str, str] | None = None
+    ) -> Response:
+        """Stream the events where the adapter can; elsewhere send them all in one buffered body.
+
+        The buffered body is the same ``text/event-stream`` (every event, the final one included),
+        marked ``X-HFProxy-Streaming: unavailable``: SDK stream parsers read it unchanged.
+        """
+        if request.can_stream:
+            return cls.event_stream(events, headers)
+        try:
+            body = b"".join(events)
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+        return cls(200, body, {**EVENT_STREAM_HEADERS, **(headers or {}), **STREAMING_UNAVAILABLE})
+
+    @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         return cls.raw_json(status, body, headers)
