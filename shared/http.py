@@ -69,8 +69,8 @@ class Response:
         return cls(status, body, {"Content-Type": "application/json", **(headers or {})})
 
     @classmethod
-    def from_error(cls, error: errors.ProxyError) -> Response:
-        return cls.json(error.status, error.body(), error.headers)
+    def from_error(cls, error: errors.ProxyError, shape: str = "envelope") -> Response:
+        return cls.json(error.status, error.body_for(shape), error.headers)
 
 
 class Request:
