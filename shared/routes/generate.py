@@ -28,7 +28,9 @@ def handle(request: Request, ctx: Context) -> Response:
             return Response.event_stream_or_buffered(_demo_events(body.text), request, demo.MODE_HEADER)
         params = body.parameters
         count = (params.num_return_sequences if params else None) or 1
-        return Response.json(200, demo.generate_answer(body.text, count, bool(params and params.details)), demo.MODE_HEADER)
+        return Response.json(
+            200, demo.generate_answer(body.text, count, bool(params and params.details)), demo.MODE_HEADER
+        )
     ctx.record.upstream = hf_inference.NAME
     token = ctx.token()
     if body.stream:
