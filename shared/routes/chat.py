@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from shared.http import STREAMING_UNAVAILABLE, Request, Response
+from shared.http import Request, Response
 from shared.routes.context import Context
 from shared.schemas import validate
 from shared.schemas.chat import ChatRequest

@@ -5,7 +5,6 @@ real API Gateway HTTP API (v2) event, so the clients read exactly what Lambda wo
 from __future__ import annotations
 
 import base64
-import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
