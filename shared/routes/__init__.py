@@ -32,6 +32,8 @@ class Route:
     methods: dict[str, Handler]
     errors: ErrorShape = "envelope"
     model: bool = False  # calls a (paid) model upstream
+    body: str | None = None  # "module:Model" of the request body, for the OpenAPI description
+    summary: str = ""
 
 
 def error_shape(routes: dict[str, Route], path: str) -> ErrorShape:
@@ -66,19 +68,35 @@ def _models(request: Request, ctx: Context) -> Response:
     return handle(request, ctx)
 
 
+def _openapi(request: Request, ctx: Context) -> Response:
+    from shared.openapi import handle
+
+    return handle(request, ctx)
+
+
 def _health(request: Request, ctx: Context) -> Response:
     from shared.routes.health import handle
 
     return handle(request, ctx)
 
 
+_CHAT = "shared.schemas.chat:ChatRequest"
 ROUTES: dict[str, Route] = {
-    "/api/chat": Route({"POST": _chat}, model=True),
-    "/api/chat/completions": Route({"POST": _chat}, errors="openai", model=True),
-    "/api/v1/chat/completions": Route({"POST": _chat}, errors="openai", model=True),
-    "/api/models": Route({"GET": _models}, errors="openai"),
-    "/api/v1/models": Route({"GET": _models}, errors="openai"),
-    "/api/generate": Route({"POST": _generate}, model=True),
-    "/api/health": Route({"GET": _health}),
-    "/api/predict": Route({"POST": _predict}, model=True),
+    "/api/chat": Route({"POST": _chat}, model=True, body=_CHAT, summary="Chat (OpenAI shape)"),
+    "/api/chat/completions": Route(
+        {"POST": _chat}, errors="openai", model=True, body=_CHAT, summary="Chat, OpenAI path"
+    ),
+    "/api/v1/chat/completions": Route(
+        {"POST": _chat}, errors="openai", model=True, body=_CHAT, summary="Chat, OpenAI /v1 path"
+    ),
+    "/api/models": Route({"GET": _models}, errors="openai", summary="The chat allowlist (OpenAI list)"),
+    "/api/v1/models": Route({"GET": _models}, errors="openai", summary="The chat allowlist (OpenAI list)"),
+    "/api/generate": Route(
+        {"POST": _generate}, model=True, body="shared.schemas.generate:GenerateRequest", summary="Text generation"
+    ),
+    "/api/health": Route({"GET": _health}, summary="Which upstreams are configured"),
+    "/api/openapi.json": Route({"GET": _openapi}, summary="This description"),
+    "/api/predict": Route(
+        {"POST": _predict}, model=True, body="shared.schemas.predict:PredictRequest", summary="The Llama Space"
+    ),
 }
