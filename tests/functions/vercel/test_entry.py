@@ -145,7 +145,9 @@ def test_without_a_token_the_deployed_entry_says_so_instead_of_pretending(monkey
     assert requests.get(f"{base_url}/api/health", timeout=5).json()["status"] == "misconfigured"
 
 
-@pytest.mark.parametrize(("path", "method"), [(path, method) for path, route in ROUTES.items() for method in route.methods])
+@pytest.mark.parametrize(
+    ("path", "method"), [(path, method) for path, route in ROUTES.items() for method in route.methods]
+)
 def test_every_route_in_the_table_is_served_through_the_entry(base_url, path, method):
     # GIVEN each route the core knows (new ones included), WHEN called over HTTP with an empty body
     resp = requests.request(method, f"{base_url}{path}", json={} if method == "POST" else None, timeout=10)
