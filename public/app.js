@@ -198,7 +198,10 @@ async function ask(event) {
         $("error").textContent = result.error;
         $("error").hidden = false;
       } else {
-        $("status").textContent = `Answered (HTTP ${resp.status}, streamed).`;
+        // X-HFProxy-Streaming: unavailable = this platform (AWS Lambda) cannot stream: every event at once
+        const buffered = resp.headers.get("X-HFProxy-Streaming") === "unavailable";
+        const how = buffered ? "; this platform sends the whole answer at once" : ", streamed";
+        $("status").textContent = `Answered (HTTP ${resp.status}${how}).`;
         if (route === "chat") rememberTurn(prompt, result.text);
       }
       return;

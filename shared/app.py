@@ -18,7 +18,7 @@ from shared import cors, errors
 from shared.deadline import TIME_BUDGET_KEY, Deadline
 from shared.http import Request, Response
 from shared.proxy_signature import require_signed_proxy
-from shared.routes import ROUTES, Handler
+from shared.routes import ROUTES, Handler, Route, error_shape
 from shared.routes.context import Context
 from shared.settings import Settings
 from shared.telemetry import LoggingTelemetry, RequestRecord, Telemetry
@@ -49,11 +49,12 @@ class ProxyApp:
         self,
         settings: Settings | None = None,
         telemetry: Telemetry | None = None,
-        routes: dict[str, dict[str, Handler]] | None = None,
+        routes: dict[str, Route | dict[str, Handler]] | None = None,
     ) -> None:
         self._settings = settings
         self.telemetry = telemetry or LoggingTelemetry()
-        self.routes = ROUTES if routes is None else routes
+        given = ROUTES if routes is None else routes  # a bare {method: handler} is an envelope route
+        self.routes = {path: r if isinstance(r, Route) else Route(r) for path, r in given.items()}
 
     @property
     def settings(self) -> Settings:
@@ -109,18 +110,19 @@ class ProxyApp:
             return handler(request, Context(settings, deadline, record))
         except errors.ProxyError as exc:
             record.code = exc.code
-            return Response.from_error(exc)
+            return Response.from_error(exc, error_shape(self.routes, request.path))
         except Exception as exc:  # never a traceback, never the exception text (it may quote input)
             import logging
 
             logging.getLogger("hfproxy").error("unhandled %s in request %s", type(exc).__name__, record.request_id)
             record.code = "internal_error"
-            return Response.from_error(errors.internal_error())
+            return Response.from_error(errors.internal_error(), error_shape(self.routes, request.path))
 
     def _route(self, request: Request) -> Handler:
-        methods = self.routes.get(request.path)
-        if methods is None:
+        route = self.routes.get(request.path)
+        if route is None:
             raise errors.not_found(request.path)
+        methods = route.methods
         handler = methods.get(request.method)
         if handler is None:
             raise errors.method_not_allowed([*methods, "OPTIONS"])

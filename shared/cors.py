@@ -41,10 +41,28 @@ def preflight(request: Request, settings: Settings) -> Response:
         headers={
             "Access-Control-Allow-Origin": allowed,
             "Access-Control-Allow-Methods": ALLOWED_METHODS,
-            "Access-Control-Allow-Headers": ", ".join(settings.cors_allow_headers),
+            "Access-Control-Allow-Headers": allow_headers_value(
+                settings.cors_allow_headers, request.headers.get("access-control-request-headers")
+            ),
             "Access-Control-Max-Age": str(settings.cors_max_age),
         },
     )
+
+
+def allow_headers_value(allowed: tuple[str, ...], requested: str | None) -> str:
+    """The Access-Control-Allow-Headers answer: the requested headers that match the allowed names.
+
+    An allowed entry ending in ``*`` matches a prefix (``x-stainless-*``: the SDK adds new ones
+    over time). The answer names each header: the Fetch standard's wildcard ``*`` never covers
+    ``Authorization`` (https://fetch.spec.whatwg.org/#http-access-control-allow-headers), and the
+    OpenAI SDKs send it. Without a request list, the plain names are listed.
+    """
+    exact = {a.lower() for a in allowed if not a.endswith("*")}
+    prefixes = tuple(a[:-1].lower() for a in allowed if a.endswith("*"))
+    if not requested:
+        return ", ".join(a for a in allowed if not a.endswith("*"))
+    names = [h.strip().lower() for h in requested.split(",") if h.strip()]
+    return ", ".join(h for h in names if h in exact or (prefixes and h.startswith(prefixes)))
 
 
 def decorate(response: Response, request: Request, settings: Settings) -> Response:

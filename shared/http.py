@@ -41,6 +41,25 @@ class Response:
         return cls(200, b"", {**EVENT_STREAM_HEADERS, **(headers or {})}, stream=events)
 
     @classmethod
+    def event_stream_or_buffered(
+        cls, events: Iterable[bytes], request: Request, headers: dict[str, str] | None = None
+    ) -> Response:
+        """Stream the events where the adapter can; elsewhere send them all in one buffered body.
+
+        The buffered body is the same ``text/event-stream`` (every event, the final one included),
+        marked ``X-HFProxy-Streaming: unavailable``: SDK stream parsers read it unchanged.
+        """
+        if request.can_stream:
+            return cls.event_stream(events, headers)
+        try:
+            body = b"".join(events)
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+        return cls(200, body, {**EVENT_STREAM_HEADERS, **(headers or {}), **STREAMING_UNAVAILABLE})
+
+    @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
         """Always UTF-8: a lone surrogate in any string (a Space's cut-off emoji) becomes U+FFFD."""
         text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
@@ -57,8 +76,8 @@ class Response:
         return cls(status, body, {"Content-Type": "application/json", **(headers or {})})
 
     @classmethod
-    def from_error(cls, error: errors.ProxyError) -> Response:
-        return cls.json(error.status, error.body(), error.headers)
+    def from_error(cls, error: errors.ProxyError, shape: str = "envelope") -> Response:
+        return cls.json(error.status, error.body_for(shape), error.headers)
 
 
 class Request:

@@ -141,9 +141,9 @@ class Settings:
     )
     cors_allow_headers: tuple[str, ...] = setting(
         "CORS_ALLOW_HEADERS",
-        ("Content-Type", "Accept", "X-Requested-With"),
+        ("Content-Type", "Accept", "Authorization", "X-Requested-With", "x-stainless-*", "OpenAI-*"),
         items,
-        "Request headers a browser may send (preflight).",
+        "Request headers a browser may send (preflight); a trailing * matches a prefix.",
     )
     cors_max_age: int = setting("CORS_MAX_AGE", 600, number(int, 0, 86400), "Seconds a browser caches a preflight.")
     max_body_bytes: int = setting(

@@ -9,21 +9,14 @@ from __future__ import annotations
 from shared.http import Request, Response
 from shared.routes.context import Context
 from shared.schemas import validate
+from shared.schemas.limits import Limits
 from shared.schemas.predict import PredictRequest
 from shared.upstreams import demo, gradio_space
 
 
 def handle(request: Request, ctx: Context) -> Response:
     settings = ctx.settings
-    body = validate(
-        PredictRequest,
-        request.json(settings.max_body_bytes),
-        {
-            "models": settings.llama_models,
-            "max_new_tokens": settings.llama_max_new_tokens,
-            "max_prompt_chars": settings.max_prompt_chars,
-        },
-    )
+    body = validate(PredictRequest, request.json(settings.max_body_bytes), Limits.for_predict(settings))
     ctx.record.prompt_chars = len(body.inputs)
     ctx.record.model = body.parameters.model
     if settings.demo_mode:

@@ -6,18 +6,22 @@ a rejected prompt must not come back in a response or reach a log.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared import errors
+
+if TYPE_CHECKING:
+    from shared.schemas.limits import Limits
 
 M = TypeVar("M")
 
 
-def validate(model: type[M], data: Any, context: dict | None = None) -> M:
+def validate(model: type[M], data: Any, limits: Limits) -> M:
+    """Validate ``data`` under the server's ``limits`` (required: no caps, no validation)."""
     from pydantic import ValidationError
 
     try:
-        return model.model_validate(data, context=context)  # type: ignore[attr-defined]
+        return model.model_validate(data, context=limits)  # type: ignore[attr-defined]
     except ValidationError as exc:
         details = [
             {

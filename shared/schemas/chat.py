@@ -1,10 +1,16 @@
-"""Body of ``POST /api/chat``: a subset of the OpenAI chat-completion request.
+"""Body of ``POST /api/chat`` (and its OpenAI paths): the vetted subset of the OpenAI chat request.
 
-Only what a chat page needs goes upstream with our token: text messages, the model (from the
-operator's allowlist, so a public deploy cannot run arbitrary paid models), ``max_tokens``,
-``temperature``, ``top_p`` and ``stream``. Ranges follow the HF chat-completion spec
-(https://huggingface.co/docs/inference-providers/tasks/chat-completion): temperature 0-2, top_p
-0-1. Message count, content length and max_tokens are capped by the server's settings.
+Only what a chat page needs goes upstream with our token. Accepted, with bounds: text messages
+(roles system/developer/user/assistant; ``developer`` is sent as ``system``, which the router's
+models know; content as a string or a list of text parts, joined), ``model`` (from the operator's
+allowlist), ``max_tokens`` / ``max_completion_tokens`` (the same cap), ``temperature`` 0-2,
+``top_p`` 0-1, ``frequency_penalty`` / ``presence_penalty`` -2..2, ``seed``, ``stop`` (at most 4
+strings, as OpenAI documents), ``n`` (only 1), ``stream`` and ``stream_options.include_usage``.
+``user`` is accepted and never forwarded (an end-user id is not ours to hand to a provider).
+Everything else (tools, images, audio, response formats, logprobs) is refused with a 400 naming
+the field, because unknown keys are rejected. Ranges: the HF chat-completion spec
+(https://huggingface.co/docs/inference-providers/tasks/chat-completion) and OpenAI's reference
+(https://platform.openai.com/docs/api-reference/chat/create).
 """
 
 from __future__ import annotations
@@ -13,31 +19,64 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     Field,
     StrictBool,
-    StrictFloat,
     StrictInt,
     StrictStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
-from shared.schemas.base import Strict
+from shared.schemas.base import Number, Strict
+from shared.schemas.limits import cap_tokens, check_model, limits_of
+
+StopWord = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
+def _join_text_parts(value: object) -> object:
+    """Content as a list of parts becomes one string; any part but ``text`` is refused by name."""
+    if not isinstance(value, list):
+        return value
+    texts = []
+    for index, part in enumerate(value):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind != "text":
+            refused = f"'{kind}'" if isinstance(kind, str) else "this"
+            raise ValueError(f"part {index}: only text parts are accepted, {refused} parts are refused")
+        if set(part) != {"type", "text"} or not isinstance(part["text"], str):
+            raise ValueError(f"part {index}: a text part is {{'type': 'text', 'text': str}}")
+        texts.append(part["text"])
+    return "".join(texts)
 
 
 class Message(BaseModel):
     model_config = Strict
 
-    role: Literal["system", "user", "assistant"]
-    content: StrictStr
+    role: Literal["system", "developer", "user", "assistant"]
+    content: Annotated[StrictStr, BeforeValidator(_join_text_parts)]
+    name: Annotated[StrictStr, Field(max_length=64)] | None = None  # accepted, not forwarded
 
-    @field_validator("content")
-    @classmethod
-    def _cap_content(cls, value: str, info: ValidationInfo) -> str:
-        limit = (info.context or {}).get("max_content_chars")
-        if limit is not None and len(value) > limit:
-            raise ValueError(f"must be at most {limit} characters on this server")
-        return value
+    @property
+    def text(self) -> str:
+        return self.content
+
+    @model_validator(mode="after")
+    def _cap_content(self, info: ValidationInfo) -> Message:
+        limit = limits_of(info).max_prompt_chars
+        if len(self.text) > limit:
+            raise ValueError(f"content must be at most {limit} characters on this server")
+        return self
+
+    def upstream(self) -> dict:
+        return {"role": "system" if self.role == "developer" else self.role, "content": self.text}
+
+
+class StreamOptions(BaseModel):
+    model_config = Strict
+
+    include_usage: StrictBool | None = None
 
 
 class ChatRequest(BaseModel):
@@ -46,48 +85,56 @@ class ChatRequest(BaseModel):
     messages: list[Message]
     model: StrictStr | None = None
     max_tokens: Annotated[StrictInt, Field(ge=1)] | None = None
-    temperature: Annotated[StrictFloat, Field(ge=0, le=2)] | None = None
-    top_p: Annotated[StrictFloat, Field(ge=0, le=1)] | None = None
+    max_completion_tokens: Annotated[StrictInt, Field(ge=1)] | None = None
+    temperature: Annotated[Number, Field(ge=0, le=2)] | None = None
+    top_p: Annotated[Number, Field(ge=0, le=1)] | None = None
+    frequency_penalty: Annotated[Number, Field(ge=-2, le=2)] | None = None
+    presence_penalty: Annotated[Number, Field(ge=-2, le=2)] | None = None
+    seed: Annotated[StrictInt, Field(ge=0, le=2**63 - 1)] | None = None
+    stop: StopWord | Annotated[list[StopWord], Field(max_length=4)] | None = None
+    n: Annotated[StrictInt, Field(ge=1, le=1)] | None = None
+    user: Annotated[StrictStr, Field(max_length=256)] | None = None  # accepted, never forwarded
     stream: StrictBool = False
+    stream_options: StreamOptions | None = None
 
     @field_validator("messages")
     @classmethod
     def _cap_messages(cls, value: list[Message], info: ValidationInfo) -> list[Message]:
         if not value:
             raise ValueError("send at least one message")
-        limit = (info.context or {}).get("max_messages")
-        if limit is not None and len(value) > limit:
+        limit = limits_of(info).max_messages
+        if len(value) > limit:
             raise ValueError(f"send at most {limit} messages on this server")
-        if not any(m.content.strip() for m in value):
+        if not any(m.text.strip() for m in value):
             raise ValueError("at least one message must have content")
         return value
 
     @field_validator("model")
     @classmethod
     def _allowed_model(cls, value: str | None, info: ValidationInfo) -> str | None:
-        allowed = (info.context or {}).get("models")
-        if value is not None and allowed is not None and value not in allowed:
-            raise ValueError(f"must be one of: {', '.join(allowed)}")
-        return value
+        return None if value is None else check_model(value, info)
 
-    @field_validator("max_tokens")
+    @field_validator("max_tokens", "max_completion_tokens")
     @classmethod
     def _cap_tokens(cls, value: int | None, info: ValidationInfo) -> int | None:
-        cap = (info.context or {}).get("max_tokens")
-        if value is not None and cap is not None and value > cap:
-            raise ValueError(f"must be at most {cap} on this server")
-        return value
+        return cap_tokens(value, info)
+
+    @property
+    def include_usage(self) -> bool:
+        return bool(self.stream_options and self.stream_options.include_usage)
 
     def upstream_payload(self, model: str, *, stream: bool, default_max_tokens: int) -> dict:
         """What goes to the router: OpenAI shape, only the fields we vetted."""
         payload: dict = {
             "model": model,
-            "messages": [m.model_dump() for m in self.messages],
-            "max_tokens": self.max_tokens or default_max_tokens,
+            "messages": [m.upstream() for m in self.messages],
+            "max_tokens": self.max_completion_tokens or self.max_tokens or default_max_tokens,
             "stream": stream,
         }
-        for name in ("temperature", "top_p"):
+        for name in ("temperature", "top_p", "frequency_penalty", "presence_penalty", "seed", "stop"):
             value = getattr(self, name)
             if value is not None:
                 payload[name] = value
+        if stream and self.include_usage:
+            payload["stream_options"] = {"include_usage": True}
         return payload

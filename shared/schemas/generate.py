@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from shared.schemas.base import Number, Strict
+from shared.schemas.limits import cap_tokens, check_prompt
 
 
 class Parameters(BaseModel):
@@ -38,14 +39,23 @@ class Parameters(BaseModel):
     seed: Annotated[StrictInt, Field(ge=0, le=2**64 - 1)] | None = None
     stop: Annotated[list[Annotated[StrictStr, Field(min_length=1, max_length=64)]], Field(max_length=8)] | None = None
     max_time: Annotated[Number, Field(gt=0, le=120)] | None = None
+    # TGI's text-generation parameters (what huggingface_hub's text_generation sends), with TGI's
+    # own validation ranges: typical_p in (0, 1), frequency_penalty in [-2, 2], top_n_tokens up to
+    # TGI's default --max-top-n-tokens 5, best_of only 1 (we never fan out paid calls).
+    # https://huggingface.github.io/text-generation-inference/ (GenerateParameters)
+    details: StrictBool | None = None
+    decoder_input_details: StrictBool | None = None
+    top_n_tokens: Annotated[StrictInt, Field(ge=0, le=5)] | None = None
+    typical_p: Annotated[Number, Field(gt=0, lt=1)] | None = None
+    truncate: Annotated[StrictInt, Field(ge=1, le=32768)] | None = None
+    watermark: StrictBool | None = None
+    frequency_penalty: Annotated[Number, Field(ge=-2, le=2)] | None = None
+    best_of: Annotated[StrictInt, Field(ge=1, le=1)] | None = None
 
     @field_validator("max_new_tokens")
     @classmethod
     def _cap_tokens(cls, value: int | None, info: ValidationInfo) -> int | None:
-        cap = (info.context or {}).get("max_new_tokens")
-        if value is not None and cap is not None and value > cap:
-            raise ValueError(f"must be at most {cap} on this server")
-        return value
+        return cap_tokens(value, info)
 
 
 class Options(BaseModel):
@@ -70,12 +80,7 @@ class GenerateRequest(BaseModel):
         given = [v for v in (self.inputs, self.input, self.prompt) if v is not None]
         if len(given) != 1:
             raise ValueError("send exactly one of 'inputs', 'input' or 'prompt'")
-        text = given[0]
-        if not text.strip():
-            raise ValueError("the prompt must not be empty")
-        limit = (info.context or {}).get("max_prompt_chars")
-        if limit is not None and len(text) > limit:
-            raise ValueError(f"the prompt must be at most {limit} characters")
+        check_prompt(given[0], info)
         return self
 
     @property

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from shared.schemas.base import Strict
+from shared.schemas.limits import cap_tokens, check_model, check_prompt, limits_of
 
 DEFAULT_MAX_NEW_TOKENS = 500
 
@@ -39,19 +40,14 @@ class PredictParameters(BaseModel):
     @field_validator("model")
     @classmethod
     def _allowed_model(cls, value: str, info: ValidationInfo) -> str:
-        allowed = (info.context or {}).get("models")
-        if allowed is not None and value not in allowed:
-            raise ValueError(f"must be one of: {', '.join(allowed)}")
-        return value
+        return check_model(value, info)
 
     @field_validator("max_new_tokens")
     @classmethod
     def _cap_tokens(cls, value: int | None, info: ValidationInfo) -> int:
-        cap = (info.context or {}).get("max_new_tokens")
         if value is None:
-            return DEFAULT_MAX_NEW_TOKENS if cap is None else min(DEFAULT_MAX_NEW_TOKENS, cap)
-        if cap is not None and value > cap:
-            raise ValueError(f"must be at most {cap} on this server")
+            return min(DEFAULT_MAX_NEW_TOKENS, limits_of(info).max_tokens)
+        cap_tokens(value, info)
         return value
 
 
@@ -66,12 +62,7 @@ class PredictRequest(BaseModel):
     @field_validator("inputs")
     @classmethod
     def _prompt(cls, value: str, info: ValidationInfo) -> str:
-        if not value.strip():
-            raise ValueError("the prompt must not be empty")
-        limit = (info.context or {}).get("max_prompt_chars")
-        if limit is not None and len(value) > limit:
-            raise ValueError(f"the prompt must be at most {limit} characters")
-        return value
+        return check_prompt(value, info)
 
     def arguments(self) -> dict:
         """Every value the Space may need, by name (the names ``LLAMA_DATA_ORDER`` lists)."""

@@ -45,8 +45,12 @@ def chat_completion(model: str, text: str) -> dict:
     }
 
 
-def chat_chunks(model: str, text: str, delay: float = 0.0) -> Iterator[dict]:
-    """The same answer as OpenAI ``chat.completion.chunk`` objects, one word each, ``delay`` apart."""
+def chat_chunks(model: str, text: str, delay: float = 0.0, *, include_usage: bool = False) -> Iterator[dict]:
+    """The same answer as OpenAI ``chat.completion.chunk`` objects, one word each, ``delay`` apart.
+
+    With ``include_usage`` a last chunk carries ``usage`` and empty ``choices``, as OpenAI sends
+    for ``stream_options.include_usage`` (https://platform.openai.com/docs/api-reference/chat/create).
+    """
     import time
 
     words = text.split(" ")
@@ -56,6 +60,46 @@ def chat_chunks(model: str, text: str, delay: float = 0.0) -> Iterator[dict]:
         content = word if index == 0 else f" {word}"
         yield _chunk(model, {"role": "assistant", "content": content} if index == 0 else {"content": content}, None)
     yield _chunk(model, {}, "stop")
+    if include_usage:
+        tokens = len(words)
+        yield {**_chunk(model, {}, None), "choices": [], "usage": _usage(tokens)}
+
+
+def _usage(completion_tokens: int) -> dict:
+    return {"prompt_tokens": 0, "completion_tokens": completion_tokens, "total_tokens": completion_tokens}
+
+
+def generate_answer(prompt: str, count: int, details: bool) -> list[dict]:
+    """The text-generation answer; with ``details`` TGI's details object (one token per word)."""
+    text = f"{prompt} {complete(prompt)}"
+    answer: dict = {"generated_text": text}
+    if details:
+        words = complete(prompt).split(" ")
+        answer["details"] = {
+            "finish_reason": "length",
+            "generated_tokens": len(words),
+            "seed": None,
+            "prefill": [],
+            "tokens": [_token(i, word) for i, word in enumerate(words)],
+        }
+    return [answer] * count
+
+
+def generate_events(prompt: str) -> Iterator[dict]:
+    """TGI's token events for the demo continuation: one per word, the last with generated_text."""
+    words = complete(prompt).split(" ")
+    for index, word in enumerate(words):
+        last = index == len(words) - 1
+        yield {
+            "index": index,
+            "token": _token(index, word),
+            "generated_text": f"{prompt} {complete(prompt)}" if last else None,
+            "details": {"finish_reason": "length", "generated_tokens": len(words), "seed": None} if last else None,
+        }
+
+
+def _token(index: int, word: str) -> dict:
+    return {"id": index, "text": f" {word}", "logprob": 0.0, "special": False}
 
 
 def _chunk(model: str, delta: dict, finish_reason: str | None) -> dict:

@@ -108,18 +108,18 @@ def test_an_error_event_mid_stream_is_shown_after_the_partial_answer(site, page,
 
 
 def test_a_platform_that_cannot_stream_shows_the_whole_answer_at_once(site, page, chat_settings, upstream):
-    # GIVEN the proxy behind an adapter that cannot stream (as on AWS Lambda), the router answering buffered
+    # GIVEN the proxy behind an adapter that cannot stream (as on AWS Lambda)
     page.goto(site(chat_settings, can_stream=False))
     # WHEN a person asks (the page always asks for a stream)
     ask(page)
-    # THEN the whole answer (non-stream OpenAI shape) is shown, and the status says why it came at once
+    # THEN the whole buffered event stream is shown, and the status says why it came at once
     expect(page.locator("#answer")).to_have_text(f"echo: {QUESTION}")
     expect(page.get_by_role("status")).to_have_text(
         "Answered (HTTP 200; this platform sends the whole answer at once)."
     )
     assert page.locator("#error").is_hidden()
-    # AND the router was asked for a buffered answer
-    assert upstream.received[-1].json()["stream"] is False
+    # AND the router was asked for its stream (relayed in one buffered text/event-stream body)
+    assert upstream.received[-1].json()["stream"] is True
 
 
 def test_a_refused_chat_shows_the_error_envelope(site, page, chat_settings, upstream):

@@ -27,8 +27,13 @@ def completion(content: str, model: str = "Qwen/Qwen2.5-7B-Instruct") -> dict:
 
 
 def echo_chat(req: Received) -> Reply:
-    """Default success: answers with the last message's content, so pass-through is provable."""
+    """Default success: answers with the last message's content, so pass-through is provable.
+
+    Streamed (``"stream": true``) as the router does: one chunk per word, then ``data: [DONE]``.
+    """
     body = req.json()
+    if body.get("stream"):
+        return words_stream(["echo:", f" {body['messages'][-1]['content']}"])
     return Reply(json=completion(f"echo: {body['messages'][-1]['content']}", body.get("model", "")))
 
 

@@ -38,13 +38,16 @@ def post(shape, payload):
 def test_a_streamed_chat_is_answered_buffered_and_says_so(lambda_env, shape):
     # WHEN the page asks for a stream through API Gateway / a Function URL
     status, headers, body = invoke(post(shape, {**CHAT, "stream": True}))
-    # THEN the router is asked for a normal answer, and the page gets it whole, in the non-stream shape
-    assert lambda_env.received[-1].json()["stream"] is False
+    # THEN the router streams, and the page gets every chunk and [DONE] in one buffered event stream
+    assert lambda_env.received[-1].json()["stream"] is True
     assert status == 200, body
-    assert headers["content-type"] == "application/json"
+    assert headers["content-type"].startswith("text/event-stream")
     assert headers["x-hfproxy-streaming"] == "unavailable"
     assert "X-HFProxy-Streaming" in headers["access-control-expose-headers"]
-    assert json.loads(body)["choices"][0]["message"]["content"] == "echo: Hello"
+    datas = [line[6:] for line in body.splitlines() if line.startswith("data: ")]
+    assert datas[-1] == "[DONE]"
+    text = "".join(json.loads(d)["choices"][0]["delta"].get("content", "") for d in datas[:-1])
+    assert text == "echo: Hello"
 
 
 def test_a_plain_chat_through_lambda(lambda_env):

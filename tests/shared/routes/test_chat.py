@@ -91,8 +91,9 @@ def test_an_allowed_model_is_used(chat, upstream):
         ({"messages": []}, "messages"),
         ({"messages": [{"role": "user", "content": "   "}]}, "messages"),
         ({"messages": [{"role": "tool", "content": "x"}]}, "messages.0.role"),
-        ({"messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]}, "messages.0.content"),
-        ({"messages": [{"role": "user", "content": "x", "name": "n"}]}, "messages.0.name"),
+        ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
+         "messages.0.content"),
+        ({"messages": [{"role": "user", "content": "x", "name": 3}]}, "messages.0.name"),
         ({"messages": "Hello"}, "messages"),
         ({}, "messages"),
     ],
@@ -342,15 +343,19 @@ def test_streamed_answers_carry_cors_and_request_id(chat, upstream):
 # --- platforms that cannot stream ------------------------------------------------------------------
 
 
-def test_where_the_adapter_cannot_stream_the_answer_is_buffered_and_says_so(chat, upstream):
+def test_where_the_adapter_cannot_stream_the_answer_is_a_buffered_event_stream(chat, upstream):
     # GIVEN an adapter that declares it cannot stream (as the Lambda adapter does)
     resp = chat.post("/api/chat", json={**HELLO, "stream": True}, environ_overrides={CAN_STREAM_KEY: False})
-    # THEN the router is asked for a normal answer, and the client gets the non-stream shape
-    assert upstream.received[-1].json()["stream"] is False
+    # THEN the router streams, and the client gets every chunk and [DONE] in one text/event-stream body
+    assert upstream.received[-1].json()["stream"] is True
     assert resp.status_code == 200
-    assert resp.headers["Content-Type"] == "application/json"
+    assert resp.headers["Content-Type"].startswith("text/event-stream")
     assert resp.headers["X-HFProxy-Streaming"] == "unavailable"
-    assert resp.json["choices"][0]["message"]["content"] == "echo: Hello"
+    assert int(resp.headers["Content-Length"]) == len(resp.data)
+    events = [data for _, data in parse(resp.data)]
+    assert events[-1] == "[DONE]"
+    text = "".join(json.loads(d)["choices"][0]["delta"].get("content", "") for d in events[:-1])
+    assert text == "echo: Hello"
 
 
 def test_no_streaming_header_when_no_stream_was_asked(chat, upstream):
@@ -381,8 +386,10 @@ def test_demo_mode_streams_word_by_word_offline(chat_settings, upstream):
 def test_demo_mode_without_streaming_platform_is_buffered(chat_settings, upstream):
     client = Client(ProxyApp(chat_settings.with_changes(demo_mode=True, hf_token=None)))
     resp = client.post("/api/chat", json={**HELLO, "stream": True}, environ_overrides={CAN_STREAM_KEY: False})
-    assert resp.json["object"] == "chat.completion"
+    assert resp.headers["Content-Type"].startswith("text/event-stream")
     assert resp.headers["X-HFProxy-Streaming"] == "unavailable"
+    events = [data for _, data in parse(resp.data)]
+    assert events[-1] == "[DONE]" and json.loads(events[0])["object"] == "chat.completion.chunk"
 
 
 # --- health ---------------------------------------------------------------------------------------

@@ -81,13 +81,19 @@ def test_a_tgi_stream_cut_before_its_final_token_is_reported(client, upstream):
     assert events[-1].json()["code"] == "upstream_stream_interrupted"
 
 
-def test_without_streaming_platform_generate_is_buffered_and_says_so(settings, upstream):
+def test_without_streaming_platform_generate_is_a_buffered_event_stream(settings, upstream):
+    # GIVEN a TGI model that streams, behind an adapter that cannot
+    upstream.enqueue(hf_chat.tgi_stream(["Hi", " there"]))
     resp = Client(ProxyApp(settings)).post(
         "/api/generate", json={"inputs": "Hi", "stream": True}, environ_overrides={CAN_STREAM_KEY: False}
     )
-    assert upstream.received[-1].json() == {"inputs": "Hi"}
+    # THEN the model is asked for its stream and every token event arrives in one buffered body
+    assert upstream.received[-1].json() == {"inputs": "Hi", "stream": True}
     assert resp.status_code == 200 and resp.headers["X-HFProxy-Streaming"] == "unavailable"
-    assert resp.json == [{"generated_text": "Hi ... and the fake model continues."}]
+    assert resp.headers["Content-Type"].startswith("text/event-stream")
+    events = [json.loads(e.data) for e in sse.iter_events([resp.data])]
+    assert [e["token"]["text"] for e in events] == ["Hi", " there"]
+    assert events[-1]["generated_text"] == "Hi there"
 
 
 def test_stream_must_be_a_boolean(client, upstream):

@@ -1,0 +1,13 @@
+"""``GET /api/v1/models`` (and ``/api/models``): the chat allowlist in OpenAI's list shape, so
+``client.models.list()`` shows what this server will run (https://platform.openai.com/docs/api-reference/models/list).
+"""
+
+from __future__ import annotations
+
+from shared.http import Request, Response
+from shared.routes.context import Context
+
+
+def handle(request: Request, ctx: Context) -> Response:
+    models = [{"id": m, "object": "model", "created": 0, "owned_by": "huggingface"} for m in ctx.settings.chat_models]
+    return Response.json(200, {"object": "list", "data": models})
