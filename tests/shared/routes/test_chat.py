@@ -91,8 +91,10 @@ def test_an_allowed_model_is_used(chat, upstream):
         ({"messages": []}, "messages"),
         ({"messages": [{"role": "user", "content": "   "}]}, "messages"),
         ({"messages": [{"role": "tool", "content": "x"}]}, "messages.0.role"),
-        ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
-         "messages.0.content"),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
+            "messages.0.content",
+        ),
         ({"messages": [{"role": "user", "content": "x", "name": 3}]}, "messages.0.name"),
         ({"messages": "Hello"}, "messages"),
         ({}, "messages"),
