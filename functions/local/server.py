@@ -55,7 +55,7 @@ class _Handler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
     rbufsize = 64 * 1024
     timeout = 15  # seconds an idle keep-alive connection (or a slow request line) may hold a thread
-    body_timeout = 5.0  # seconds a client may pause while sending the declared body
+    body_timeout = 5.0  # seconds the whole declared body may take to arrive
 
     def setup(self) -> None:
         self.connection = self.request
@@ -121,7 +121,7 @@ class _Handler(WSGIRequestHandler):
         length = wire.declared_length(self.headers.get_all("Content-Length") or [])
         codings = [c.strip().lower() for v in self.headers.get_all("Transfer-Encoding") or [] for c in v.split(",")]
         limit = _body_limit(self.server.get_app())
-        self.connection.settimeout(self.body_timeout)
+        body_input = wire.Deadline(self.rfile, self.connection, self.body_timeout)
         if codings:
             if length is not None:
                 raise wire.bad_length("Send Content-Length or Transfer-Encoding, not both.")
@@ -129,11 +129,11 @@ class _Handler(WSGIRequestHandler):
                 raise wire.Refusal(
                     errors.ProxyError(501, "not_implemented", "Only chunked Transfer-Encoding is supported.")
                 )
-            body = wire.read_chunked(self.rfile, limit)
+            body = wire.read_chunked(body_input, limit)
         elif length is not None and length > limit:
             raise wire.Refusal(errors.body_too_large(limit))
         else:
-            body = wire.read_exact(self.rfile, length or 0)
+            body = wire.read_exact(body_input, length or 0)
         self.connection.settimeout(self.timeout)
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         environ["CONTENT_LENGTH"] = str(len(body)) if body or length is not None else ""

@@ -10,6 +10,7 @@ refusal in the core's error envelope (``{"error", "code"}``), never an HTML page
 from __future__ import annotations
 
 import email.utils
+import time
 from http import HTTPStatus
 
 from shared import errors
@@ -63,6 +64,46 @@ def error_bytes(error: errors.ProxyError) -> bytes:
         ("Connection", "close"),
     ]
     return encode(response.status, headers, response.body)
+
+
+class Deadline:
+    """The request's buffered input, with one deadline for the whole body: before each read the
+    socket timeout is set to the time left, so a client trickling a byte at a time cannot hold
+    the thread past it (a per-read timeout alone would be reset by every byte)."""
+
+    def __init__(self, rfile, sock, seconds: float) -> None:
+        self.rfile, self.sock = rfile, sock
+        self.ends = time.monotonic() + seconds
+
+    def _arm(self) -> None:
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        self.sock.settimeout(left)
+
+    def read(self, size: int) -> bytes:
+        out = bytearray()
+        while len(out) < size:
+            self._arm()
+            chunk = self.rfile.read1(size - len(out))
+            if not chunk:
+                break
+            out += chunk
+        return bytes(out)
+
+    def readline(self, limit: int) -> bytes:
+        """Up to and including b"\\n", at most ``limit`` bytes; each step is at most one socket read."""
+        out = bytearray()
+        while len(out) < limit:
+            self._arm()
+            buffered = self.rfile.peek(1)[: limit - len(out)]  # one socket read when the buffer is empty
+            if not buffered:
+                break
+            end = buffered.find(b"\n")
+            out += self.rfile.read(len(buffered) if end < 0 else end + 1)  # from the buffer only
+            if end >= 0:
+                break
+        return bytes(out)
 
 
 def declared_length(values: list[str]) -> int | None:

@@ -99,6 +99,45 @@ def test_a_body_shorter_than_its_content_length_is_a_quick_400(started, monkeypa
     assert headers["connection"] == "close"
 
 
+def test_a_body_trickled_byte_by_byte_is_cut_off_at_the_body_deadline(started, monkeypatch):
+    # GIVEN a 1 s budget for the whole body (each pause below is well under it)
+    monkeypatch.setattr(local_server._Handler, "body_timeout", 1.0)
+    port = started()
+    with connect(port) as sock:
+        sock.sendall(post(b"", length=len(BODY)))
+        began = time.monotonic()
+        # WHEN the client sends one byte every 0.2 s (the whole body would take ~4 s)
+        for byte in BODY:
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:  # the server has answered and closed
+                break
+            time.sleep(0.2)  # pacing the slow client, not synchronisation
+            if time.monotonic() - began > 1.0 + 5:
+                break
+        status, _, body = read_response(sock)
+    # THEN the 400 comes at the deadline, not after the last byte
+    assert status == 400 and json.loads(body)["code"] == "incomplete_body"
+    assert time.monotonic() - began < len(BODY) * 0.2
+
+
+def test_a_chunked_body_trickled_is_cut_off_too(started, monkeypatch):
+    monkeypatch.setattr(local_server._Handler, "body_timeout", 1.0)
+    port = started()
+    with connect(port) as sock:
+        sock.sendall(post(b"", "Transfer-Encoding: chunked\r\n", length=-1))
+        began = time.monotonic()
+        for byte in b"5" * 40:  # a chunk-size line that never ends, one byte at a time
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                break
+            time.sleep(0.2)
+        status, _, body = read_response(sock)
+    assert status == 400 and json.loads(body)["code"] == "invalid_chunked_body"
+    assert time.monotonic() - began < 40 * 0.2
+
+
 @pytest.mark.parametrize("path", ["/" + "a" * 300, "/%00", "/a%00b.html", "/" + "x/" * 200])
 def test_any_path_gets_a_json_answer(started, path):
     port = started()
