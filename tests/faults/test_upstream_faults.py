@@ -113,7 +113,7 @@ def test_fault_gets_documented_status_in_bounded_time_and_the_next_request_works
     resp, elapsed = timed_post(warm)
     assert resp.status_code == 200, resp.text
     assert resp.json == [{"generated_text": f"{PROMPT['inputs']} ... and the fake model continues."}]
-    assert elapsed < IMMEDIATE
+    assert elapsed < DEADLINE  # a poisoned pool would wait out the deadline; the machine's noise is not a signal
 
 
 def test_refused_connection_is_502_at_once_and_the_shared_session_still_works(settings, upstream):
