@@ -104,7 +104,7 @@ class ProxyApp:
         try:
             if request.origin is not None and cors.allow_origin_value(settings, request.origin) is None:
                 raise errors.origin_not_allowed()
-            require_signed_proxy(request.headers, settings.proxy_signature_secret)
+            require_signed_proxy(request.headers, settings.proxy_signature_secret, settings.proxy_signature_site_url)
             handler = self._route(request)
             deadline = Deadline.for_request(settings.request_deadline, budget, settings.deadline_margin)
             return handler(request, Context(settings, deadline, record))

@@ -16,6 +16,8 @@ import hashlib
 import hmac
 import json
 import logging
+import math
+import re
 import time
 from collections.abc import Callable
 
@@ -24,7 +26,12 @@ from shared import errors
 HEADER = "x-nf-sign"
 ISSUER = "netlify"
 LEEWAY_SECONDS = 30  # clock skew between the signer and this function
+LIFETIME_SECONDS = 300  # Netlify (and netlify-cli's sign-redirect) sign for 5 minutes, never longer
 MAX_TOKEN_CHARS = 4096  # a real token is ~300 characters; refuse to decode megabytes
+# RFC 7515 §2: base64url without padding. Python's decoder also takes "=", "+", "/" and stray
+# bits in the last character, so one signature would have many spellings (a replay filter or a
+# log keyed on the token would miss them); only the canonical spelling is accepted.
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 log = logging.getLogger("hfproxy")
 
@@ -34,26 +41,54 @@ class InvalidSignature(Exception):
 
 
 def _b64url(part: str) -> bytes:
-    if not part or not part.isascii():
+    if not part or len(part) % 4 == 1 or not _B64URL.fullmatch(part):
         raise InvalidSignature("malformed")
     try:
-        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
     except (binascii.Error, ValueError):
         raise InvalidSignature("malformed") from None
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != part:
+        raise InvalidSignature("malformed")  # non-zero trailing bits: not the canonical spelling
+    return raw
+
+
+def _no_constants(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")  # json.loads takes NaN and Infinity unless told not to
 
 
 def _json_object(part: str) -> dict:
     try:
-        value = json.loads(_b64url(part))
-    except (ValueError, UnicodeDecodeError):
+        value = json.loads(_b64url(part), parse_constant=_no_constants)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidSignature("malformed") from None
     if not isinstance(value, dict):
         raise InvalidSignature("malformed")
     return value
 
 
-def verify(token: str | None, secret: str, now: float, leeway: float = LEEWAY_SECONDS) -> dict:
-    """The token's claims if it is an HS256 JWS signed with ``secret`` by Netlify and not expired."""
+def _time_claim(claims: dict, name: str) -> float | None:
+    """A NumericDate (RFC 7519 §2) or None; 1e999 parses to inf, so finiteness is checked here."""
+    value = claims.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidSignature(f"bad {name}")
+    return float(value)
+
+
+def _same_site(claimed: object, expected: str) -> bool:
+    return isinstance(claimed, str) and claimed.rstrip("/").lower() == expected.rstrip("/").lower()
+
+
+def verify(
+    token: str | None, secret: str, now: float, leeway: float = LEEWAY_SECONDS, site_url: str | None = None
+) -> dict:
+    """The token's claims if it is an HS256 JWS signed with ``secret`` by Netlify and not expired.
+
+    ``exp`` may be no further ahead than Netlify ever signs for (a token claiming a year is not
+    one Netlify made, whoever holds the secret); with ``site_url`` the token must name that site,
+    so a token another site signed with the same secret is refused.
+    """
     if not token:
         raise InvalidSignature("missing")
     if len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
@@ -69,23 +104,42 @@ def verify(token: str | None, secret: str, now: float, leeway: float = LEEWAY_SE
     claims = _json_object(claims_part)
     if claims.get("iss") != ISSUER:
         raise InvalidSignature("wrong issuer")
-    exp = claims.get("exp")
-    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+    try:
+        exp = _time_claim(claims, "exp")
+    except InvalidSignature:
+        raise InvalidSignature("no expiry") from None
+    if exp is None:
         raise InvalidSignature("no expiry")
     if now > exp + leeway:
         raise InvalidSignature("expired")
-    nbf = claims.get("nbf")
-    if isinstance(nbf, (int, float)) and not isinstance(nbf, bool) and now < nbf - leeway:
+    if exp > now + LIFETIME_SECONDS + leeway:
+        raise InvalidSignature("expiry too far ahead")
+    nbf = _time_claim(claims, "nbf")
+    if nbf is not None and now < nbf - leeway:
         raise InvalidSignature("not yet valid")
+    iat = _time_claim(claims, "iat")
+    if iat is not None and iat > now + leeway:
+        raise InvalidSignature("issued in the future")
+    if site_url is not None and not _same_site(claims.get("site_url"), site_url):
+        raise InvalidSignature("another site")
     return claims
 
 
-def require_signed_proxy(headers: dict[str, str], secret: str | None, clock: Callable[[], float] = time.time) -> None:
-    """No-op unless a secret is configured; then a missing or invalid signature is a 401."""
+def require_signed_proxy(
+    headers: dict[str, str],
+    secret: str | None,
+    site_url: str | None = None,
+    clock: Callable[[], float] = time.time,
+) -> bool:
+    """False when no secret is configured; True when the request's signature verified; else 401.
+
+    True is what lets a caller trust headers only the signer sets (Netlify's client address).
+    """
     if secret is None:
-        return
+        return False
     try:
-        verify(headers.get(HEADER), secret, clock())
+        verify(headers.get(HEADER), secret, clock(), site_url=site_url)
     except InvalidSignature as exc:
         log.warning("signed proxy check failed: %s", exc)
         raise errors.proxy_signature_invalid() from None
+    return True

@@ -204,6 +204,12 @@ class Settings:
     proxy_signature_secret: str | None = setting(
         "PROXY_SIGNATURE_SECRET", None, text, "Netlify: refuse requests the signed rewrite did not sign.", secret=True
     )
+    proxy_signature_site_url: str | None = setting(
+        "PROXY_SIGNATURE_SITE_URL",
+        None,
+        url,
+        "Netlify: the site's URL (e.g. https://x.netlify.app); signatures naming another site are refused.",
+    )
 
     @classmethod
     def declared(cls) -> list[tuple[str, Any, str]]:

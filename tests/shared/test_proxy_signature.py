@@ -8,6 +8,8 @@ netlify). tests/functions/netlify/test_netlify_dev.py checks the real netlify-cl
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 
@@ -166,3 +168,130 @@ def test_the_refusal_is_logged_with_its_reason_but_not_the_token(guarded, caplog
         post_json(guarded, "/api/generate", {"inputs": "Hi"}, headers={HEADER: token})
     assert "bad signature" in caplog.text
     assert token not in caplog.text
+
+
+# --- canonical spelling, bounded times, the site it was signed for --------------------------------
+
+
+def _seg(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def signed_raw(claims_json: str, secret: str = SECRET, header_json: str = '{"alg":"HS256","typ":"JWT"}') -> str:
+    """A token signed over JSON text as written, for claims PyJWT would never produce."""
+    signing_input = f"{_seg(header_json)}.{_seg(claims_json)}"
+    mac = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+def _respelled_signature(token: str, how: str) -> str:
+    head, claims, sig = token.split(".")
+    if how == "padded":
+        sig += "="
+    elif how == "standard-alphabet":
+        # find a token whose signature has a url-safe character, then spell it the standard way
+        sig = sig.replace("-", "+").replace("_", "/")
+    elif how == "stray-bits":
+        # 32 bytes are 43 characters; the last one carries 2 unused bits that decoders ignore
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        sig = sig[:-1] + alphabet[alphabet.index(sig[-1]) ^ 1]
+    return f"{head}.{claims}.{sig}"
+
+
+def _token_with_urlsafe_signature_chars() -> str:
+    for i in range(1000):
+        token = netlify_token(netlify_id=f"id-{i}")
+        if any(c in token.split(".")[2] for c in "-_"):
+            return token
+    raise AssertionError("no signature with - or _ in 1000 tries")
+
+
+@pytest.mark.parametrize("how", ["padded", "standard-alphabet", "stray-bits"])
+def test_a_valid_signature_spelled_any_other_way_is_refused(how):
+    # GIVEN a token that verifies as Netlify spelled it
+    token = _token_with_urlsafe_signature_chars()
+    assert verify(token, SECRET, now=NOW + 1)
+    # WHEN the same signature bytes are spelled differently (decoders would accept each spelling)
+    respelled = _respelled_signature(token, how)
+    assert respelled != token
+    # THEN only the canonical base64url spelling is accepted
+    with pytest.raises(InvalidSignature, match="malformed"):
+        verify(respelled, SECRET, now=NOW + 1)
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ('{"iss":"netlify","exp":NaN}', "malformed"),
+        ('{"iss":"netlify","exp":Infinity}', "malformed"),
+        ('{"iss":"netlify","exp":-Infinity}', "malformed"),
+        ('{"iss":"netlify","exp":1e999}', "no expiry"),
+        (f'{{"iss":"netlify","exp":{NOW + 60},"nbf":NaN}}', "malformed"),
+        (f'{{"iss":"netlify","exp":{NOW + 60},"nbf":1e999}}', "bad nbf"),
+        (f'{{"iss":"netlify","exp":{NOW + 60},"iat":"yesterday"}}', "bad iat"),
+        (f'{{"iss":"netlify","exp":{NOW + 10**9}}}', "expiry too far ahead"),
+        (f'{{"iss":"netlify","exp":{NOW + 300 + proxy_signature.LEEWAY_SECONDS + 2}}}', "expiry too far ahead"),
+        (f'{{"iss":"netlify","exp":{NOW + 60},"iat":{NOW + 3600}}}', "issued in the future"),
+    ],
+)
+def test_times_must_be_finite_numbers_no_further_ahead_than_netlify_signs(claims, reason):
+    # GIVEN a correctly signed token (whoever holds the secret) whose times are not Netlify's
+    token = signed_raw(claims)
+    # WHEN verified, THEN it is refused: NaN never compares, inf never expires, a year is not 5 min
+    with pytest.raises(InvalidSignature, match=reason):
+        verify(token, SECRET, now=NOW + 1)
+
+
+def test_the_longest_lifetime_netlify_signs_still_verifies_with_clock_skew():
+    # GIVEN a token issued by a signer whose clock runs the whole leeway ahead of ours
+    ahead = NOW + proxy_signature.LEEWAY_SECONDS
+    # THEN its 5-minute expiry is still accepted
+    assert verify(netlify_token(iat=ahead, ttl=proxy_signature.LIFETIME_SECONDS), SECRET, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("site_url", "configured", "accepted"),
+    [
+        ("https://hfproxy-demo.netlify.app", "https://hfproxy-demo.netlify.app", True),
+        ("https://hfproxy-demo.netlify.app/", "https://HFPROXY-demo.netlify.app", True),
+        ("https://other-site.netlify.app", "https://hfproxy-demo.netlify.app", False),
+        ("https://hfproxy-demo.netlify.app.evil.example", "https://hfproxy-demo.netlify.app", False),
+        (None, "https://hfproxy-demo.netlify.app", False),
+        (42, "https://hfproxy-demo.netlify.app", False),
+        ("https://other-site.netlify.app", None, True),
+    ],
+)
+def test_with_a_site_url_configured_only_tokens_signed_for_that_site_verify(site_url, configured, accepted):
+    # GIVEN a token Netlify signed with our secret for the site it names
+    token = netlify_token(site_url=site_url)
+    # WHEN verified against the configured site URL (or none)
+    if accepted:
+        assert verify(token, SECRET, now=NOW + 1, site_url=configured)
+    else:
+        # THEN a token made for another site (same secret, e.g. a forked deploy) is refused
+        with pytest.raises(InvalidSignature, match="another site"):
+            verify(token, SECRET, now=NOW + 1, site_url=configured)
+
+
+def test_the_app_refuses_a_token_signed_for_another_site_when_the_site_url_is_set(settings, upstream):
+    # GIVEN the backend knows its site, WHEN a request carries a token made for another site
+    client = client_for(
+        settings.with_changes(
+            proxy_signature_secret=SECRET, proxy_signature_site_url="https://hfproxy-demo.netlify.app"
+        )
+    )
+    other = netlify_token(iat=time.time(), site_url="https://someone-else.netlify.app")
+    ours = netlify_token(iat=time.time())
+    # THEN it is a 401 and the upstream never sees it; our own site's token passes
+    assert post_json(client, "/api/generate", {"inputs": "Hi"}, headers={HEADER: other}).status_code == 401
+    assert upstream.received == []
+    assert post_json(client, "/api/generate", {"inputs": "Hi"}, headers={HEADER: ours}).status_code == 200
+
+
+def test_the_site_url_setting_must_be_a_url():
+    assert (
+        Settings.from_env({"PROXY_SIGNATURE_SITE_URL": "https://x.netlify.app/"}).proxy_signature_site_url
+        == "https://x.netlify.app"
+    )
+    with pytest.raises(Exception, match="PROXY_SIGNATURE_SITE_URL"):
+        Settings.from_env({"PROXY_SIGNATURE_SITE_URL": "x.netlify.app"})
