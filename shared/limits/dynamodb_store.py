@@ -1,0 +1,83 @@
+"""Counters in DynamoDB: one conditional ``UpdateItem`` with ``ADD`` per counter.
+
+Each update adds only if the counter has room (``attribute_not_exists(n) OR n <= :room``), which
+DynamoDB evaluates atomically per item, so racing instances never both get the last unit
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html).
+When a later counter refuses, the earlier ones of the same request are given back (``ADD``
+the negative amount), so a refused request costs nothing. Items carry ``expires_at`` for the
+table's TTL (template.yaml enables it; https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html);
+TTL deletion is lazy, so a window's key embeds its start and an old item is never read again.
+
+boto3 is the Lambda runtime's own (never bundled); it is imported here only. One attempt per
+call (no SDK retries) bounded by ``QUOTA_STORE_TIMEOUT_SECONDS``: a slow store is down for this
+request, not a reason to miss its deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shared.errors import ConfigError
+from shared.limits.policy import Charge
+from shared.limits.store import Outcome, StoreUnavailable
+
+KEY = "pk"
+COUNT = "n"
+EXPIRES = "expires_at"
+
+
+class DynamoDBStore:
+    kind = "dynamodb"
+
+    def __init__(self, table: str, timeout: float) -> None:
+        try:
+            import boto3
+            from botocore.config import Config
+            from botocore.exceptions import BotoCoreError, ClientError
+        except ImportError:
+            raise ConfigError("QUOTA_STORE=dynamodb needs boto3 (the AWS Lambda runtime provides it).") from None
+        config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"total_max_attempts": 1})
+        self._client = boto3.client("dynamodb", config=config)
+        self._table = table
+        self._errors = (BotoCoreError, ClientError)
+        self._refused = self._client.exceptions.ConditionalCheckFailedException
+
+    def charge(self, charges: Sequence[Charge], now: float) -> Outcome:
+        used: list[int] = []
+        try:
+            for i, charge in enumerate(charges):
+                current = None
+                if charge.amount > charge.limit:  # never fits; a new item would pass the condition
+                    current = 0
+                else:
+                    try:
+                        used.append(self._add(charge, charge.amount, room=charge.limit - charge.amount))
+                    except self._refused as exc:
+                        current = int((exc.response.get("Item") or {}).get(COUNT, {}).get("N", charge.limit))
+                if current is not None:
+                    self._give_back(charges[:i])
+                    before = [u - c.amount for u, c in zip(used, charges, strict=False)]
+                    return Outcome(i, (*before, current, *(0 for _ in charges[i + 1 :])))
+        except self._errors as exc:
+            raise StoreUnavailable(type(exc).__name__) from None
+        return Outcome(None, tuple(used))
+
+    def _add(self, charge: Charge, amount: int, room: int | None) -> int:
+        request: dict = {
+            "TableName": self._table,
+            "Key": {KEY: {"S": charge.key}},
+            "UpdateExpression": "ADD #n :amount SET #e = if_not_exists(#e, :expires)",
+            "ExpressionAttributeNames": {"#n": COUNT, "#e": EXPIRES},
+            "ExpressionAttributeValues": {":amount": {"N": str(amount)}, ":expires": {"N": str(charge.resets_at)}},
+            "ReturnValues": "UPDATED_NEW",
+        }
+        if room is not None:
+            request["ConditionExpression"] = "attribute_not_exists(#n) OR #n <= :room"
+            request["ExpressionAttributeValues"][":room"] = {"N": str(room)}
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        answer = self._client.update_item(**request)
+        return int(answer["Attributes"][COUNT]["N"])
+
+    def _give_back(self, charges: Sequence[Charge]) -> None:
+        for charge in charges:
+            self._add(charge, -charge.amount, room=None)
