@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from shared import cors, errors
 from shared.deadline import TIME_BUDGET_KEY, Deadline
 from shared.http import Request, Response
+from shared.limits.identity import client_address, client_id
 from shared.proxy_signature import require_signed_proxy
 from shared.routes import ROUTES, Handler, Route, error_shape
 from shared.routes.context import Context
@@ -101,16 +102,26 @@ class ProxyApp:
     def _respond(self, request: Request, settings: Settings, record: RequestRecord, budget) -> Response:
         if cors.is_preflight(request):
             return cors.preflight(request, settings)
+        ctx: Context | None = None
         try:
             if request.origin is not None and cors.allow_origin_value(settings, request.origin) is None:
                 raise errors.origin_not_allowed()
-            require_signed_proxy(request.headers, settings.proxy_signature_secret, settings.proxy_signature_site_url)
+            signed = require_signed_proxy(
+                request.headers, settings.proxy_signature_secret, settings.proxy_signature_site_url
+            )
             handler = self._route(request)
             deadline = Deadline.for_request(settings.request_deadline, budget, settings.deadline_margin)
-            return handler(request, Context(settings, deadline, record))
+            client = client_id(client_address(request.environ, request.headers, signed))
+            ctx = Context(settings, deadline, record, client)
+            response = handler(request, ctx)
+            response.headers.update(ctx.answer_headers)
+            return response
         except errors.ProxyError as exc:
             record.code = exc.code
-            return Response.from_error(exc, error_shape(self.routes, request.path))
+            response = Response.from_error(exc, error_shape(self.routes, request.path))
+            if ctx is not None:  # a counted request's RateLimit fields, on its error answer too
+                response.headers = {**ctx.answer_headers, **response.headers}
+            return response
         except Exception as exc:  # never a traceback, never the exception text (it may quote input)
             import logging
 

@@ -12,7 +12,7 @@ from shared.http import Request, Response
 from shared.settings import Settings
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
-EXPOSED_HEADERS = "Retry-After, X-Request-Id, X-HFProxy-Mode, X-HFProxy-Streaming"
+EXPOSED_HEADERS = "Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, X-HFProxy-Mode, X-HFProxy-Streaming"
 
 
 def allow_origin_value(settings: Settings, origin: str | None) -> str | None:

@@ -110,6 +110,41 @@ def server_busy() -> ProxyError:
     )
 
 
+def rate_limited(limit: int) -> ProxyError:
+    return ProxyError(
+        429,
+        "rate_limited",
+        f"Too many requests: this proxy allows {limit} a minute per client; retry after Retry-After seconds.",
+    )
+
+
+def client_quota_exceeded(limit: int) -> ProxyError:
+    return ProxyError(
+        429,
+        "client_quota_exceeded",
+        f"This client has asked for its {limit} tokens for today (UTC), or this request asks for more than remain; "
+        "ask for fewer tokens, or retry after Retry-After seconds.",
+    )
+
+
+def budget_exhausted(limit: int) -> ProxyError:
+    """The owner's daily budget over all clients: not the client's fault, hence a 5xx."""
+    return ProxyError(
+        503,
+        "budget_exhausted",
+        "This proxy has used its daily budget for today (UTC); retry after Retry-After seconds.",
+    )
+
+
+def quota_store_unavailable() -> ProxyError:
+    return ProxyError(
+        503,
+        "quota_store_unavailable",
+        "The proxy cannot count this request against its limits right now, so it was not forwarded; retry shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
 def unsupported_media_type() -> ProxyError:
     return ProxyError(415, "unsupported_media_type", "Send the body as JSON with 'Content-Type: application/json'.")
 

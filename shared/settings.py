@@ -211,6 +211,30 @@ class Settings:
         "Netlify: the site's URL (e.g. https://x.netlify.app); signatures naming another site are refused.",
     )
 
+    # Spend control (shared/limits/, docs/limits.md): each limit is off unless set.
+    rate_limit_per_minute: int | None = setting(
+        "RATE_LIMIT_PER_MINUTE", None, number(int, 1, 10**6), "Requests per client per minute on the model routes."
+    )
+    client_daily_tokens: int | None = setting(
+        "CLIENT_DAILY_TOKENS", None, number(int, 1, 10**12), "Tokens one client may ask for per UTC day."
+    )
+    daily_token_budget: int | None = setting(
+        "DAILY_TOKEN_BUDGET", None, number(int, 1, 10**12), "Tokens all clients together may ask for per UTC day."
+    )
+    quota_store: str = setting(
+        "QUOTA_STORE", "memory", choice("memory", "redis", "dynamodb"), "Where counts live (memory: this process only)."
+    )
+    redis_url: str | None = setting(
+        "REDIS_URL", None, text, "QUOTA_STORE=redis: redis:// or rediss:// URL (may hold a password).", secret=True
+    )
+    quota_table: str | None = setting("QUOTA_TABLE", None, text, "QUOTA_STORE=dynamodb: the table's name.")
+    quota_fail_open: bool = setting(
+        "QUOTA_FAIL_OPEN", False, flag, "Forward uncounted requests when the store is down (default: 503)."
+    )
+    quota_store_timeout: float = setting(
+        "QUOTA_STORE_TIMEOUT_SECONDS", 1.0, number(float, 0.05, 5), "Longest wait for the store, per call."
+    )
+
     @classmethod
     def declared(cls) -> list[tuple[str, Any, str]]:
         """(variable, default, meaning) of every setting read from the environment."""

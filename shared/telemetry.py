@@ -31,6 +31,7 @@ class RequestRecord:
     upstream_ms: float | None = None
     upstream_attempts: int = 0
     stream_end: str | None = None  # streamed answers: "done", "error" or "client_gone"
+    limit: str | None = None  # which limit refused: "rate", "client_tokens", "budget", "store_unavailable"
 
     def fields(self) -> dict:
         # vars(), not dataclasses.asdict(): the values are flat, and asdict's deep copy cost ~4 µs a request

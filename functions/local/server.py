@@ -36,10 +36,10 @@ from functions.local import wire
 from functions.local.static import StaticFiles
 from shared import errors
 from shared.app import ProxyApp, app
+from shared.limits.identity import CLIENT_IP_KEY  # the socket peer, for per-client limits
 from shared.settings import Settings
 
 log = logging.getLogger("hfproxy")
-CLIENT_IP_KEY = "hfproxy.client_ip"  # the socket peer, for per-client limits
 DEFAULT_BODY_LIMIT = 1024 * 1024
 
 

@@ -28,6 +28,7 @@ def handle(request: Request, ctx: Context) -> Response:
     ctx.record.model = model
     ctx.record.prompt_chars = sum(len(m.text) for m in body.messages)
     payload = body.upstream_payload(model, stream=body.stream, default_max_tokens=settings.chat_max_tokens)
+    ctx.admit(payload["max_tokens"] * payload.get("n", 1))  # n is only ever 1 (schemas/chat.py)
     if settings.demo_mode:
         return _demo(payload, body, request, ctx)
     ctx.record.upstream = hf_chat.NAME

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.deadline import Deadline
+from shared.limits.identity import UNKNOWN
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
 
@@ -14,8 +15,25 @@ class Context:
     settings: Settings
     deadline: Deadline
     record: RequestRecord  # routes fill in model, sizes and upstream figures; never content
+    client: str = UNKNOWN  # who is counted (shared.limits.identity): the platform's address
+    answer_headers: dict[str, str] = field(default_factory=dict)  # added to the answer (RateLimit)
+    _admitted: bool = False
+
+    def admit(self, tokens: int) -> None:
+        """Charge this request to the spend limits (a no-op when none is set); raises 429/503.
+
+        Every model route calls this once its body is valid, before any upstream call.
+        """
+        from shared.limits import admit, enabled
+
+        if enabled(self.settings):
+            self.answer_headers.update(admit(self.settings, self.client, tokens, self.record))
+        self._admitted = True
 
     def token(self) -> str:
+        """The server's token: only for an admitted request, so no path can spend it uncounted."""
+        if not self._admitted:
+            raise RuntimeError("a model call must be admitted (Context.admit) before it gets the token")
         from shared.credentials import resolve_token
 
         return resolve_token(self.settings)

@@ -22,6 +22,7 @@ def handle(request: Request, ctx: Context) -> Response:
     body = validate(GenerateRequest, request.json(settings.max_body_bytes), Limits.for_generate(settings))
     ctx.record.prompt_chars = len(body.text)
     ctx.record.model = settings.hf_inference_url.rsplit("/models/", 1)[-1]
+    ctx.admit(requested_tokens(body, settings.max_new_tokens))
     if settings.demo_mode:
         ctx.record.upstream = demo.NAME
         if body.stream:
@@ -49,3 +50,10 @@ def handle(request: Request, ctx: Context) -> Response:
 def _demo_events(prompt: str) -> Iterator[bytes]:
     for event in demo.generate_events(prompt):
         yield sse.encode(event)
+
+
+def requested_tokens(body: GenerateRequest, cap: int) -> int:
+    """What the request may generate: max_new_tokens (the cap when absent) × num_return_sequences."""
+    params = body.parameters
+    per_sequence = (params.max_new_tokens if params else None) or cap
+    return per_sequence * ((params.num_return_sequences if params else None) or 1)

@@ -19,6 +19,7 @@ def handle(request: Request, ctx: Context) -> Response:
     body = validate(PredictRequest, request.json(settings.max_body_bytes), Limits.for_predict(settings))
     ctx.record.prompt_chars = len(body.inputs)
     ctx.record.model = body.parameters.model
+    ctx.admit(body.parameters.max_new_tokens or settings.llama_max_new_tokens)
     if settings.demo_mode:
         ctx.record.upstream = demo.NAME
         return Response.json(200, {"generated_text": demo.complete(body.inputs)}, demo.MODE_HEADER)

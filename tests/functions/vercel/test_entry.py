@@ -33,21 +33,27 @@ def load_entry():
 
 
 @pytest.fixture
-def entry_app(monkeypatch, upstream) -> Iterator[ProxyApp]:
-    """GIVEN the entry's app, configured from the environment the way a Vercel project sets it."""
+def entry(monkeypatch, upstream):
+    """GIVEN the entry module, its core configured from the environment the way a Vercel project sets it."""
     monkeypatch.setenv("HF_TOKEN", TEST_TOKEN)
     monkeypatch.setenv("HF_INFERENCE_URL", upstream.url + MODEL_PATH)
     monkeypatch.setenv("ALLOWED_ORIGINS", "https://app.example")
     monkeypatch.setenv("REQUEST_DEADLINE_SECONDS", "5")
-    app = load_entry().app
-    app.configure(None)  # read the environment again, as a fresh Vercel instance would
-    yield app
-    app.configure(None)
+    module = load_entry()
+    shared.app.app.configure(None)  # read the environment again, as a fresh Vercel instance would
+    yield module
+    shared.app.app.configure(None)
 
 
 @pytest.fixture
-def base_url(entry_app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, entry_app, threaded=True)
+def entry_app(entry) -> ProxyApp:
+    """The core app behind the entry (the one the entry's ``app`` hands every request to)."""
+    return shared.app.app
+
+
+@pytest.fixture
+def base_url(entry) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, entry.app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.port}"
@@ -55,11 +61,29 @@ def base_url(entry_app) -> Iterator[str]:
     thread.join(timeout=5)
 
 
-def test_the_entry_exposes_the_cores_app_and_nothing_else():
+def test_the_entry_exposes_one_wsgi_app_and_nothing_else():
     module = load_entry()
-    public = {name for name in vars(module) if not name.startswith("_")}
-    assert public == {"app"}
-    assert module.app is shared.app.app and isinstance(module.app, ProxyApp)
+    assert module.__all__ == ["app"] and callable(module.app)
+
+
+def test_the_client_is_the_address_vercel_saw_not_a_forwarded_header(monkeypatch, base_url, upstream):
+    # GIVEN one request per client per minute, and requests Vercel's edge stamped with X-Real-IP
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "1")
+    shared.app.app.configure(None)
+
+    def call(real_ip: str, forged: str) -> requests.Response:
+        headers = {"X-Real-IP": real_ip, "X-Forwarded-For": forged}
+        return requests.post(f"{base_url}/api/generate", json={"inputs": "Hi"}, headers=headers, timeout=5)
+
+    # WHEN one client uses its minute, then forges X-Forwarded-For, and another client calls
+    first, forged, other = (
+        call("203.0.113.7", "198.51.100.1"),
+        call("203.0.113.7", "198.51.100.2"),
+        call("203.0.113.8", "198.51.100.1"),
+    )
+    # THEN the forged header changes nothing: X-Real-IP is who the client is
+    assert first.status_code == 200 and other.status_code == 200
+    assert forged.status_code == 429 and forged.json()["code"] == "rate_limited"
 
 
 def test_generate_over_http_forwards_with_the_server_token(base_url, upstream):

@@ -1,0 +1,90 @@
+"""Spend control for a public endpoint: per-client limits and a daily budget (issue 12).
+
+The proxy keeps the token's text from the browser, not its power: anyone can call a public
+endpoint (CORS is not authentication). :func:`admit` runs on every model route after the body
+is valid and before the token is attached: it charges the request to its client's counters and
+the global budget in the shared store (:mod:`shared.limits.store`), and refuses with
+
+- 429 ``rate_limited``: more than ``RATE_LIMIT_PER_MINUTE`` requests this minute;
+- 429 ``client_quota_exceeded``: more than ``CLIENT_DAILY_TOKENS`` tokens asked for today (UTC);
+- 503 ``budget_exhausted``: all clients together past ``DAILY_TOKEN_BUDGET`` (not this client's fault);
+- 503 ``quota_store_unavailable``: the store did not answer (fail closed) unless ``QUOTA_FAIL_OPEN``.
+
+Each with ``Retry-After``; every counted answer carries the IETF ``RateLimit-Policy`` and
+``RateLimit`` fields for the client's own limits (draft-ietf-httpapi-ratelimit-headers-10,
+https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/). The global budget's
+remaining count is never sent: it reflects other clients.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from shared import errors
+from shared.limits.policy import Charge, charges_for
+from shared.limits.store import StoreUnavailable, now, store_for
+from shared.settings import Settings
+from shared.telemetry import RequestRecord
+
+log = logging.getLogger("hfproxy")
+_POLICY_NAMES = {"rate": "minute", "client_tokens": "day"}  # budget: never advertised
+
+
+def enabled(settings: Settings) -> bool:
+    return any(
+        v is not None
+        for v in (settings.rate_limit_per_minute, settings.client_daily_tokens, settings.daily_token_budget)
+    )
+
+
+def admit(
+    settings: Settings, client: str, tokens: int, record: RequestRecord, at: float | None = None
+) -> dict[str, str]:
+    """Charge one request; the RateLimit headers for its answer, or a ProxyError that carries them."""
+    at = now() if at is None else at
+    charges = charges_for(settings, client, tokens, at)
+    if not charges:
+        return {}
+    try:
+        outcome = store_for(settings).charge(charges, at)
+    except StoreUnavailable as exc:
+        record.limit = "store_unavailable"
+        if settings.quota_fail_open:
+            log.warning("quota store unavailable (%s); request forwarded uncounted (QUOTA_FAIL_OPEN)", exc)
+            return {}
+        log.warning("quota store unavailable (%s); request refused", exc)
+        raise errors.quota_store_unavailable() from None
+    headers = rate_limit_headers(charges, outcome.used, at)
+    if outcome.refused is None:
+        return headers
+    refused = charges[outcome.refused]
+    record.limit = refused.limit_name
+    headers["Retry-After"] = str(refused.retry_after(at))
+    error = _REFUSALS[refused.limit_name](refused.limit)
+    error.headers.update(headers)
+    raise error
+
+
+_REFUSALS = {
+    "rate": errors.rate_limited,
+    "client_tokens": errors.client_quota_exceeded,
+    "budget": errors.budget_exhausted,
+}
+
+
+def rate_limit_headers(charges: Sequence[Charge], used: Sequence[int], at: float) -> dict[str, str]:
+    """``RateLimit-Policy: "minute";q=60;w=60`` and ``RateLimit: "minute";r=59;t=42`` (Structured
+    Fields lists). Token policies say ``qu="tokens"``: the draft's registry names requests and
+    bytes; an unknown unit tells a client this quota is not counted in requests."""
+    policies, states = [], []
+    for charge, count in zip(charges, used, strict=True):
+        name = _POLICY_NAMES.get(charge.limit_name)
+        if name is None:
+            continue
+        unit = ';qu="tokens"' if charge.limit_name == "client_tokens" else ""
+        policies.append(f'"{name}";q={charge.limit};w={charge.window}{unit}')
+        states.append(f'"{name}";r={max(0, charge.limit - count)};t={max(0, int(charge.resets_at - at))}')
+    if not policies:
+        return {}
+    return {"RateLimit-Policy": ", ".join(policies), "RateLimit": ", ".join(states)}
