@@ -253,6 +253,9 @@ class Settings:
             values["chat_default_model"] = values["chat_models"][0]
         if values["chat_default_model"] not in values["chat_models"]:
             raise ConfigError("Setting CHAT_DEFAULT_MODEL must be one of CHAT_MODELS.")
+        if values["quota_store"] != "memory" and 2 * values["quota_store_timeout"] > values["request_deadline"]:
+            # a store call starts only when it can time out before the deadline (shared.limits.store)
+            raise ConfigError("Setting QUOTA_STORE_TIMEOUT_SECONDS must be at most half of REQUEST_DEADLINE_SECONDS.")
         return cls(**values)
 
     @property

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Sequence
 
 from shared import errors
+from shared.deadline import Deadline
 from shared.limits.policy import Charge, charges_for
 from shared.limits.store import StoreUnavailable, now, store_for
 from shared.settings import Settings
@@ -39,7 +40,7 @@ def enabled(settings: Settings) -> bool:
 
 
 def admit(
-    settings: Settings, client: str, tokens: int, record: RequestRecord, at: float | None = None
+    settings: Settings, client: str, tokens: int, record: RequestRecord, deadline: Deadline, at: float | None = None
 ) -> dict[str, str]:
     """Charge one request; the RateLimit headers for its answer, or a ProxyError that carries them."""
     at = now() if at is None else at
@@ -47,7 +48,7 @@ def admit(
     if not charges:
         return {}
     try:
-        outcome = store_for(settings).charge(charges, at)
+        outcome = store_for(settings).charge(charges, at, deadline)
     except StoreUnavailable as exc:
         record.limit = "store_unavailable"
         if settings.quota_fail_open:

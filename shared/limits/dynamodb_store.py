@@ -9,17 +9,20 @@ table's TTL (template.yaml enables it; https://docs.aws.amazon.com/amazondynamod
 TTL deletion is lazy, so a window's key embeds its start and an old item is never read again.
 
 boto3 is the Lambda runtime's own (never bundled); it is imported here only. One attempt per
-call (no SDK retries) bounded by ``QUOTA_STORE_TIMEOUT_SECONDS``: a slow store is down for this
-request, not a reason to miss its deadline.
+call (no SDK retries) bounded by ``QUOTA_STORE_TIMEOUT_SECONDS``, and started only when that much
+time is left before the request's deadline: a slow store is down for this request, not a reason
+to miss its deadline. A give-back after a refusal is not checked against the deadline: it
+returns what this request took.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shared.deadline import Deadline
 from shared.errors import ConfigError
 from shared.limits.policy import Charge
-from shared.limits.store import Outcome, StoreUnavailable
+from shared.limits.store import Outcome, StoreUnavailable, time_for_a_call
 
 KEY = "pk"
 COUNT = "n"
@@ -39,13 +42,15 @@ class DynamoDBStore:
         config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"total_max_attempts": 1})
         self._client = boto3.client("dynamodb", config=config)
         self._table = table
+        self._timeout = timeout
         self._errors = (BotoCoreError, ClientError)
         self._refused = self._client.exceptions.ConditionalCheckFailedException
 
-    def charge(self, charges: Sequence[Charge], now: float) -> Outcome:
+    def charge(self, charges: Sequence[Charge], now: float, deadline: Deadline) -> Outcome:
         used: list[int] = []
         try:
             for i, charge in enumerate(charges):
+                time_for_a_call(deadline, self._timeout)
                 current = None
                 if charge.amount > charge.limit:  # never fits; a new item would pass the condition
                     current = 0

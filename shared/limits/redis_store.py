@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shared.deadline import Deadline
 from shared.errors import ConfigError
 from shared.limits.policy import Charge
-from shared.limits.store import Outcome, StoreUnavailable
+from shared.limits.store import Outcome, StoreUnavailable, time_for_a_call
 
 # KEYS: the counters. ARGV: amount, limit, expire-at for each key, in order.
 # Returns {refused index (0: none), count of each key...}.
@@ -53,8 +54,10 @@ class RedisStore:
             url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False, retry=None
         )
         self._script = self._client.register_script(CHARGE_SCRIPT)
+        self._timeout = timeout
 
-    def charge(self, charges: Sequence[Charge], now: float) -> Outcome:
+    def charge(self, charges: Sequence[Charge], now: float, deadline: Deadline) -> Outcome:
+        time_for_a_call(deadline, self._timeout)
         args: list[int] = []
         for c in charges:
             args += [c.amount, c.limit, c.resets_at]

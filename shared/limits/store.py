@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from shared.deadline import Deadline
 from shared.errors import ConfigError
 from shared.limits.policy import Charge
 from shared.settings import Settings
@@ -35,7 +36,13 @@ class Outcome:
 class Store(Protocol):
     kind: str
 
-    def charge(self, charges: Sequence[Charge], now: float) -> Outcome: ...
+    def charge(self, charges: Sequence[Charge], now: float, deadline: Deadline) -> Outcome: ...
+
+
+def time_for_a_call(deadline: Deadline, timeout: float) -> None:
+    """A store call starts only when it can time out before the request's deadline does."""
+    if deadline.remaining() < timeout:
+        raise StoreUnavailable("no time left before the request's deadline")
 
 
 class MemoryStore:
@@ -48,7 +55,7 @@ class MemoryStore:
         self._counts: dict[str, tuple[int, int]] = {}  # key -> (count, expires_at)
         self._next_sweep = 0.0
 
-    def charge(self, charges: Sequence[Charge], now: float) -> Outcome:
+    def charge(self, charges: Sequence[Charge], now: float, deadline: Deadline) -> Outcome:
         with self._lock:
             if now >= self._next_sweep:
                 self._counts = {k: v for k, v in self._counts.items() if v[1] > now}

@@ -27,7 +27,7 @@ class Context:
         from shared.limits import admit, enabled
 
         if enabled(self.settings):
-            self.answer_headers.update(admit(self.settings, self.client, tokens, self.record))
+            self.answer_headers.update(admit(self.settings, self.client, tokens, self.record, self.deadline))
         self._admitted = True
 
     def token(self) -> str:

@@ -27,8 +27,14 @@ def load(
     body: bytes | str | None = None,
     headers: dict[str, str] | None = None,
     base64_body: bool = False,
+    source_ip: str | None = None,
 ) -> dict:
+    """The shape with these parts changed; ``source_ip`` is the address API Gateway (or the
+    Function URL) saw, where each shape keeps it in ``requestContext``."""
     event = copy.deepcopy(json.loads((EVENTS / SHAPES[shape]).read_text()))
+    if source_ip is not None:
+        where = event["requestContext"].get("http") or event["requestContext"]["identity"]
+        where["sourceIp"] = source_ip
     raw = body.encode() if isinstance(body, str) else body
     if event.get("version") == "2.0":
         event["rawPath"] = path

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from shared.limits import store as store_module
+from tests.fakes.moto_server import MotoServer
 from tests.fakes.redis_server import RedisServer
 
 TABLE = "hfproxy-quota-test"
@@ -68,3 +69,14 @@ def dynamodb_table(aws_env) -> Iterator[str]:
     with mock_aws():
         create_table()
         yield TABLE
+
+
+@pytest.fixture
+def moto_server(aws_env, monkeypatch) -> Iterator[MotoServer]:
+    """GIVEN moto's HTTP server on loopback with the quota table, where boto3 is sent
+    (``AWS_ENDPOINT_URL_DYNAMODB``, which child processes inherit too)."""
+    server = MotoServer().start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server.url)
+    create_table(endpoint_url=server.url)
+    yield server
+    server.stop()

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from shared.deadline import Deadline
 from shared.errors import ConfigError
 from shared.limits.policy import charges_for
 from shared.limits.store import MemoryStore, store_for
@@ -31,7 +32,7 @@ def limited(request) -> Settings:
 
 def charge(settings: Settings, client: str, tokens: int, at: float = NOW):
     charges = charges_for(settings, client, tokens, at)
-    return store_for(settings).charge(charges, at), charges
+    return store_for(settings).charge(charges, at, Deadline.after(10)), charges
 
 
 def test_exactly_the_rate_limit_is_admitted_in_a_minute_and_the_next_minute_starts_fresh(limited):
@@ -115,8 +116,8 @@ def test_memory_store_drops_finished_windows():
     store = MemoryStore()
     settings = Settings(rate_limit_per_minute=5)
     for i in range(100):
-        store.charge(charges_for(settings, f"c{i}", 1, NOW), NOW)
-    store.charge(charges_for(settings, "late", 1, NOW + 3600), NOW + 3600)
+        store.charge(charges_for(settings, f"c{i}", 1, NOW), NOW, Deadline.after(10))
+    store.charge(charges_for(settings, "late", 1, NOW + 3600), NOW + 3600, Deadline.after(10))
     assert len(store._counts) == 1
 
 
