@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 
 import requests
-
 from werkzeug.serving import make_server
 
 

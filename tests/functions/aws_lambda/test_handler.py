@@ -8,28 +8,13 @@ import time
 import pytest
 
 from functions.aws_lambda import handler
-from tests.conftest import MODEL_PATH, TEST_TOKEN
+from tests.conftest import TEST_TOKEN
 from tests.fakes.http_server import Reply
 from tests.fakes.lambda_context import LambdaContext
 from tests.functions.aws_lambda import events
 
 SHAPES = list(events.SHAPES)
 PROMPT = "a distinctive private prompt about my knee"
-
-
-@pytest.fixture
-def lambda_env(monkeypatch, upstream):
-    """GIVEN the function's environment as template.yaml sets it, pointing at the fake upstream."""
-    for name, value in {
-        "HF_TOKEN": TEST_TOKEN,
-        "HF_INFERENCE_URL": upstream.url + MODEL_PATH,
-        "ALLOWED_ORIGINS": "https://app.example",
-        "REQUEST_DEADLINE_SECONDS": "25",
-    }.items():
-        monkeypatch.setenv(name, value)
-    handler.app.configure(None)  # re-read the environment, as a fresh instance would
-    yield upstream
-    handler.app.configure(None)
 
 
 def invoke(event, context=None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from functions.aws_lambda import handler
-from tests.functions.aws_lambda.test_handler import SHAPES, invoke, lambda_env, post  # noqa: F401 (fixture)
+from tests.functions.aws_lambda.test_handler import SHAPES, invoke, post
 
 
 @pytest.fixture
