@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +22,7 @@ import pytest
 
 from functions.local.server import serve
 from shared.app import ProxyApp
+from shared.http import CAN_STREAM_KEY
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
 
@@ -64,14 +66,31 @@ def _start(server) -> threading.Thread:
     return thread
 
 
-@pytest.fixture(scope="session")
-def page_origin() -> Iterator[str]:
-    """GIVEN a static page on its own loopback origin (http://127.0.0.1:<A>)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(PAGES)))
+@contextmanager
+def static_origin(directory: Path) -> Iterator[str]:
+    """Serve a directory's files on their own loopback origin (http://127.0.0.1:<A>)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(directory)))
     _start(server)
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def page_origin() -> Iterator[str]:
+    """GIVEN a static page on its own loopback origin (http://127.0.0.1:<A>)."""
+    with static_origin(PAGES) as origin:
+        yield origin
+
+
+def like_lambda(app):
+    """What the Lambda adapter does (functions/aws_lambda/handler.py): mark the platform as unable to stream."""
+
+    def wsgi(environ, start_response):
+        environ[CAN_STREAM_KEY] = False
+        return app(environ, start_response)
+
+    return wsgi
 
 
 @dataclass
@@ -94,13 +113,14 @@ class RunningProxy:
 
 
 @pytest.fixture
-def proxy_for() -> Iterator[Callable[[Settings], RunningProxy]]:
-    """Start the `make serve` server (functions.local.server.serve) with the given settings."""
+def proxy_for() -> Iterator[Callable[..., RunningProxy]]:
+    """Start the `make serve` server (functions.local.server.serve) with the given settings (optionally as on Lambda)."""
     servers = []
 
-    def start(settings: Settings) -> RunningProxy:
+    def start(settings: Settings, can_stream: bool = True) -> RunningProxy:
         telemetry = Recorder()
-        server = serve(ProxyApp(settings, telemetry=telemetry), "127.0.0.1", 0)
+        proxy = ProxyApp(settings, telemetry=telemetry)
+        server = serve(proxy if can_stream else like_lambda(proxy), "127.0.0.1", 0)
         _start(server)
         servers.append(server)
         return RunningProxy(f"http://127.0.0.1:{server.server_port}", telemetry)

@@ -15,23 +15,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from shared.app import ProxyApp
-from shared.http import CAN_STREAM_KEY
 from shared.settings import Settings
+from tests.browser.conftest import like_lambda
 from tests.conftest import TEST_TOKEN
 from tests.fakes import hf_chat
 from tests.fakes.http_server import Reply
 
 QUESTION = "How much water should I drink?"
-
-
-def _like_lambda(app):
-    """What the Lambda adapter does (functions/aws_lambda/handler.py): mark the platform as unable to stream."""
-
-    def wsgi(environ, start_response):
-        environ[CAN_STREAM_KEY] = False
-        return app(environ, start_response)
-
-    return wsgi
 
 
 @pytest.fixture
@@ -40,7 +30,7 @@ def site(demo_site) -> Callable[..., str]:
 
     def start(settings: Settings, can_stream: bool = True) -> str:
         proxy = ProxyApp(settings)
-        return demo_site(proxy if can_stream else _like_lambda(proxy))
+        return demo_site(proxy if can_stream else like_lambda(proxy))
 
     return start
 

@@ -1,0 +1,87 @@
+// Browser entry for tests/browser/test_sdks_in_chromium.py: the official `openai` npm SDK and the
+// Vercel AI SDK's OpenAI-compatible provider, used as an app would, changed only in baseURL.
+// Bundled by the test with esbuild into a temp dir (never into public/, never deployed).
+// Each function resolves with what the page could read, so the test asserts on plain JSON.
+import OpenAI from "openai";
+import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import { generateText, streamText } from "ai";
+
+const MODEL = "Qwen/Qwen2.5-7B-Instruct";
+const API_KEY = "browser-placeholder"; // sent as Authorization; the proxy never forwards it
+
+function openai(baseURL) {
+  return new OpenAI({ baseURL, apiKey: API_KEY, dangerouslyAllowBrowser: true, maxRetries: 0 });
+}
+
+function provider(baseURL) {
+  return createOpenAICompatible({ name: "hfproxy", baseURL, apiKey: API_KEY });
+}
+
+// openai: chat.completions.create({stream: true}) read chunk by chunk.
+async function openaiStream(baseURL, content) {
+  const stream = await openai(baseURL).chat.completions.create({
+    model: MODEL,
+    messages: [{ role: "user", content }],
+    stream: true,
+  });
+  let text = "";
+  let chunks = 0;
+  for await (const chunk of stream) {
+    chunks += 1;
+    text += chunk.choices[0]?.delta?.content ?? "";
+  }
+  return { text, chunks };
+}
+
+// openai: a call the proxy refuses; what the SDK's APIError exposes.
+async function openaiError(baseURL, model) {
+  try {
+    await openai(baseURL).chat.completions.create({ model, messages: [{ role: "user", content: "Hi" }] });
+    return { thrown: false };
+  } catch (e) {
+    return {
+      thrown: true,
+      name: e.constructor.name,
+      message: e.message,
+      status: e.status,
+      code: e.code,
+      param: e.param,
+      type: e.type,
+      requestID: e.requestID ?? null,
+    };
+  }
+}
+
+// AI SDK: streamText's textStream; errors arrive through onError, not as a throw.
+async function aiStream(baseURL, prompt) {
+  const errors = [];
+  const result = streamText({
+    model: provider(baseURL)(MODEL),
+    prompt,
+    maxRetries: 0,
+    onError: ({ error }) => errors.push(String(error?.message ?? error)),
+  });
+  const parts = [];
+  for await (const part of result.textStream) parts.push(part);
+  return { text: parts.join(""), parts: parts.length, errors };
+}
+
+// AI SDK: generateText against a refusal throws an APICallError.
+async function aiError(baseURL, prompt) {
+  try {
+    await generateText({ model: provider(baseURL)(MODEL), prompt, maxRetries: 0 });
+    return { thrown: false };
+  } catch (e) {
+    return {
+      thrown: true,
+      name: e.name,
+      message: e.message,
+      statusCode: e.statusCode ?? null,
+      isRetryable: e.isRetryable ?? null,
+      retryAfter: e.responseHeaders?.["retry-after"] ?? null,
+      responseBody: e.responseBody ?? null,
+    };
+  }
+}
+
+window.sdks = { openaiStream, openaiError, aiStream, aiError };
