@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from shared import __version__
 from shared.http import Request, Response
 from shared.routes.context import Context
+from shared.settings import Settings
 
 
 def handle(request: Request, ctx: Context) -> Response:
@@ -33,5 +34,18 @@ def handle(request: Request, ctx: Context) -> Response:
                     "host": urlsplit(s.llama_space_url).hostname if s.llama_space_url else None,
                 },
             },
+            "limits": _limits(s),
         },
     )
+
+
+def _limits(s: Settings) -> dict:
+    """What the owner configured (docs/limits.md); never a count, which would tell one client
+    about the others. Answered from settings alone: health never touches the store."""
+    return {
+        "rate_limit_per_minute": s.rate_limit_per_minute,
+        "client_daily_tokens": s.client_daily_tokens,
+        "daily_token_budget": s.daily_token_budget,
+        "store": s.quota_store,
+        "fail_open": s.quota_fail_open,
+    }

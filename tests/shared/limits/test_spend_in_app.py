@@ -220,3 +220,23 @@ def test_windows_are_utc_minutes_and_days():
         ("client_tokens", 86_400 * 4),
         ("budget", 86_400 * 4),
     ]
+
+
+def test_health_shows_the_configured_limits_and_store_but_no_counts(settings, upstream):
+    # GIVEN limits (fail open), and a client that has used some of them
+    limited = settings.with_changes(
+        rate_limit_per_minute=5, client_daily_tokens=100, quota_store="memory", quota_fail_open=True
+    )
+    client = client_for(limited)
+    generate(client)
+    # WHEN anyone asks /api/health
+    health = client.get("/api/health").get_json()
+    # THEN it shows what the owner configured, never a count, and health itself is not counted
+    assert health["limits"] == {
+        "rate_limit_per_minute": 5,
+        "client_daily_tokens": 100,
+        "daily_token_budget": None,
+        "store": "memory",
+        "fail_open": True,
+    }
+    assert "RateLimit" not in client.get("/api/health").headers
