@@ -91,6 +91,20 @@ def test_429_retry_after_is_exposed_to_the_page(page, proxy, upstream):
     assert result["headers"]["retry-after"] == "7"
 
 
+def test_the_proxys_own_limit_fields_are_readable_from_another_origin(page, proxy_for, settings):
+    # GIVEN a proxy on another origin that lets a client ask once a minute
+    proxy = proxy_for(settings.with_changes(rate_limit_per_minute=1))
+    post_from_page(page, f"{proxy.url}/api/generate", {"inputs": "Hello"})
+    # WHEN the page asks again
+    result = post_from_page(page, f"{proxy.url}/api/generate", {"inputs": "Hello"})
+    # THEN it reads the 429 envelope, Retry-After and the RateLimit fields through CORS
+    assert result["ok"] and result["status"] == 429
+    assert json.loads(result["text"])["code"] == "rate_limited"
+    assert 1 <= int(result["headers"]["retry-after"]) <= 60
+    assert result["headers"]["ratelimit-policy"] == '"minute";q=1;w=60'
+    assert result["headers"]["ratelimit"].startswith('"minute";r=0;t=')
+
+
 def test_wildcard_default_lets_any_page_read_the_answer(page, proxy_for, settings, upstream):
     # GIVEN the one-click default ALLOWED_ORIGINS="*"
     proxy = proxy_for(settings.with_changes(allowed_origins=("*",)))

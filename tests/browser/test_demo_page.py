@@ -79,6 +79,25 @@ def test_a_failing_call_shows_the_error_sentence_status_and_code(site, page, ups
     assert TEST_TOKEN not in page.content()
 
 
+def test_over_the_rate_limit_the_page_shows_the_sentence_and_when_to_retry(site, page):
+    # GIVEN a proxy that lets each client ask once a minute (demo mode: nothing upstream to pay)
+    page.goto(site(Settings(demo_mode=True, rate_limit_per_minute=1, demo_word_delay=0.0)))
+    page.get_by_label("Prompt").fill("Hi")
+    page.get_by_role("radio", name="gpt2").check()
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("status").get_by_text("Answered").wait_for()
+    # WHEN the person asks again within the minute
+    page.get_by_role("button", name="Send").click()
+    # THEN the page shows the 429 sentence, and when to try again from Retry-After
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert alert.inner_text().startswith("Too many requests: this proxy allows 1 a minute per client")
+    status = page.get_by_role("status").inner_text()
+    assert "HTTP 429, rate_limited" in status
+    wait = int(status.split("Try again in ")[1].split(" s.")[0])
+    assert 1 <= wait <= 60
+
+
 def test_an_empty_prompt_is_caught_before_any_request(site, page):
     page.goto(site(Settings(demo_mode=True)))
     requests_seen: list[str] = []  # what the page sends (its GET /api/health on load is not a question)

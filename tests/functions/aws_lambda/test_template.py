@@ -123,8 +123,8 @@ def test_timeouts_are_ordered_core_then_function_then_gateway(sam, cfn, function
 def test_secret_read_is_granted_only_for_the_given_secret(cfn):
     # GIVEN the function's IAM role in the generated CloudFormation
     role = cfn["Resources"]["HfProxyFunctionRole"]["Properties"]
-    (policy,) = role["Policies"]
-    # THEN the only inline policy exists only when a secret ARN is given
+    policy, _quota = role["Policies"]
+    # THEN the secret's inline policy exists only when a secret ARN is given
     condition, granted, otherwise = policy["Fn::If"]
     assert condition == "UsesSecret" and otherwise == {"Ref": "AWS::NoValue"}
     assert cfn["Conditions"]["UsesSecret"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "HfTokenSecretArn"}, ""]}]}
@@ -164,6 +164,12 @@ ENVIRONMENT_EFFECTS = {
     "HF_INFERENCE_URL": ("https://example.test/models/gpt2", "hf_inference_url"),
     "CHAT_MODELS": ("org/model-a,org/model-b", "chat_models"),
     "REQUEST_DEADLINE_SECONDS": ("26", "request_deadline"),
+    "RATE_LIMIT_PER_MINUTE": ("30", "rate_limit_per_minute"),
+    "CLIENT_DAILY_TOKENS": ("20000", "client_daily_tokens"),
+    "DAILY_TOKEN_BUDGET": ("1000000", "daily_token_budget"),
+    "QUOTA_STORE": ("dynamodb", "quota_store"),
+    "QUOTA_TABLE": ("hfproxy-QuotaTable-ABC", "quota_table"),
+    "QUOTA_FAIL_OPEN": ("true", "quota_fail_open"),
 }
 
 
@@ -181,13 +187,63 @@ def test_empty_parameters_mean_the_core_defaults(sam, function):
     """Optional parameters default to "" and the core must read "" as unset (not as a value)."""
     env = {}
     for name, value in function["Environment"]["Variables"].items():
+        value = _resolve_if(value, has_limits=False)
         ref = value["Ref"] if isinstance(value, dict) else None
         env[name] = sam["Parameters"][ref].get("Default", "") if ref else value
     settings = Settings.from_env(env)
     assert settings.hf_token is None and settings.hf_token_secret_arn is None
+    assert (settings.rate_limit_per_minute, settings.client_daily_tokens, settings.daily_token_budget) == (None,) * 3
+    assert settings.quota_store == "memory" and settings.quota_fail_open is False
     assert settings.chat_models == Settings.from_env({}).chat_models
     assert settings.allowed_origins == ("*",)
     assert settings.hf_inference_url == sam["Parameters"]["HfInferenceUrl"]["Default"]
+
+
+def _resolve_if(value, has_limits: bool):
+    """A template value ``!If [HasLimits, a, b]`` as CloudFormation resolves it."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, yes, no = value["Fn::If"]
+        assert condition == "HasLimits"
+        return yes if has_limits else no
+    return value
+
+
+def test_any_limit_creates_the_quota_table_and_the_function_counts_there(sam, cfn, function):
+    # GIVEN the HasLimits condition: any of the three limit parameters set
+    parameters = {"RateLimitPerMinute": "", "ClientDailyTokens": "", "DailyTokenBudget": ""}
+    condition = sam["Conditions"]["HasLimits"]
+    assert not _evaluate(condition, parameters)
+    for name in parameters:
+        assert _evaluate(condition, {**parameters, name: "10"}), name
+    # THEN the table exists only then, on demand, keyed by pk, expiring items through TTL
+    table = cfn["Resources"]["QuotaTable"]
+    assert table["Condition"] == "HasLimits"
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    # AND the function is told to count there
+    variables = function["Environment"]["Variables"]
+    assert _resolve_if(variables["QUOTA_STORE"], has_limits=True) == "dynamodb"
+    assert _resolve_if(variables["QUOTA_TABLE"], has_limits=True) == {"Ref": "QuotaTable"}
+
+
+def test_the_function_may_only_update_items_of_the_quota_table(cfn):
+    role = cfn["Resources"]["HfProxyFunctionRole"]["Properties"]
+    _secret, quota = role["Policies"]
+    condition, granted, otherwise = quota["Fn::If"]
+    assert condition == "HasLimits" and otherwise == {"Ref": "AWS::NoValue"}
+    (statement,) = granted["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "dynamodb:UpdateItem"
+    assert statement["Resource"] == {"Fn::GetAtt": ["QuotaTable", "Arn"]}
+
+
+def test_the_table_key_and_ttl_are_the_ones_the_store_writes(sam):
+    from shared.limits import dynamodb_store
+
+    props = sam["Resources"]["QuotaTable"]["Properties"]
+    assert props["KeySchema"][0]["AttributeName"] == dynamodb_store.KEY
+    assert props["TimeToLiveSpecification"]["AttributeName"] == dynamodb_store.EXPIRES
 
 
 def _evaluate(expr, parameters: dict):
