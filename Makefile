@@ -45,13 +45,20 @@ serve: $(VENV)/.runtime
 
 # Everything the suite drives is installed here, so nothing is skipped: the dev venv, the pinned
 # build-check CLIs (npm) and Debian's Chromium for the browser tests (apt, when run as root).
-test: $(VENV)/.dev tools chromium lint
+test: $(VENV)/.dev tools chromium redis lint
 	$(BIN)/python -m pytest
 
+# Debian packages the suite runs for real, installed with apt when run as root (as CI is).
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq $(1) >/dev/null; \
+	  else echo "The suite needs Debian's $(1): sudo apt-get install $(1)" >&2; exit 1; fi
+
 chromium:
-	@[ -x /usr/bin/chromium ] || { \
-	  if [ "$$(id -u)" = 0 ]; then export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+	@[ -x /usr/bin/chromium ] || { $(call APT_INSTALL,chromium); }
+
+# The spend-limit tests start their own redis-server on a free loopback port (tests/fakes/redis_server.py).
+redis:
+	@command -v redis-server >/dev/null || { $(call APT_INSTALL,redis-server); }
 
 # Not a test: 500 requests, 50 at a time, through the `make serve` server to a loopback upstream that
 # takes 1 s (bench/load.py; docs/robustness.md quotes its figures). Exit 1 on any error.
@@ -81,7 +88,7 @@ tools: $(TOOLS_BIN)/vercel
 check-deploy: $(VENV)/.dev tools
 	$(BIN)/python -m pytest -m deploy_tools
 
-.PHONY: help serve test lint load tools check-deploy chromium
+.PHONY: help serve test lint load tools check-deploy chromium redis
 
 
 # --- AWS Lambda bundle (SAM) -------------------------------------------------------------------
