@@ -221,7 +221,14 @@ async function ask(event) {
       if (route === "chat") rememberTurn(prompt, text);
     } else {
       const sentence = data && typeof data.error === "string" ? data.error : `The proxy answered HTTP ${resp.status}.`;
-      show({ status: `Failed (HTTP ${resp.status}${data && data.code ? `, ${data.code}` : ""}).`, error: sentence, demo });
+      // Retry-After (exposed through CORS): seconds until a limit's window ends, or the upstream is back
+      const wait = Number.parseInt(resp.headers.get("Retry-After") || "", 10);
+      const retry = Number.isFinite(wait) && wait > 0 ? ` Try again in ${wait} s.` : "";
+      show({
+        status: `Failed (HTTP ${resp.status}${data && data.code ? `, ${data.code}` : ""}).${retry}`,
+        error: sentence,
+        demo,
+      });
     }
   } catch (err) {
     const timedOut = err && err.name === "AbortError";
