@@ -98,6 +98,9 @@ check-deploy: $(VENV)/.dev tools
 # the Lambda platform (whatever the build machine is). Tests and dev tools never enter the zip;
 # boto3 is not installed: the Lambda Python runtime provides it.
 LAMBDA_PLATFORM ?= manylinux2014_x86_64
+# On AWS the spend limits count in DynamoDB (boto3, the runtime's): redis-py (~5 MB) stays out of
+# the zip. QUOTA_STORE=redis on Lambda then answers server_misconfigured, naming the package.
+LAMBDA_LEAVE_OUT := redis
 LAMBDA_PYTHON_VERSION ?= 3.12
 
 build-HfProxyFunction:
@@ -106,9 +109,11 @@ build-HfProxyFunction:
 	cp -R shared "$(ARTIFACTS_DIR)/"
 	cp -R functions/__init__.py functions/aws_lambda "$(ARTIFACTS_DIR)/functions/"
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
+	grep -v -E '^($(LAMBDA_LEAVE_OUT))==' requirements.txt > "$(ARTIFACTS_DIR)/.requirements.txt"
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-compile --target "$(ARTIFACTS_DIR)" \
 		--platform $(LAMBDA_PLATFORM) --implementation cp --python-version $(LAMBDA_PYTHON_VERSION) \
-		--only-binary=:all: -r requirements.txt
+		--only-binary=:all: -r "$(ARTIFACTS_DIR)/.requirements.txt"
+	rm "$(ARTIFACTS_DIR)/.requirements.txt"
 	rm -rf "$(ARTIFACTS_DIR)/bin"
 	@# Lambda cannot write __pycache__ (read-only /var/task), and a zip keeps mtimes to 2 s, which can
 	@# invalidate timestamp-checked .pyc: ship hash-based ones that skip the check (PEP 552), built

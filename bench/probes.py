@@ -14,7 +14,7 @@ SUBJECTS = {  # what a cold process imports, and the callable a request goes thr
     "baseline": ("bench.baseline_flask", "lambda_handler"),
     "requests": ("requests", None),
 }
-HEAVY = ("boto3", "botocore", "aws_lambda_powertools.utilities.parameters", "pydantic", "requests")
+HEAVY = ("boto3", "botocore", "aws_lambda_powertools.utilities.parameters", "pydantic", "requests", "redis")
 
 
 class Context:

@@ -17,12 +17,13 @@ import sys
 import tempfile
 import time
 
-from bench import bundle, concurrency
-from bench.common import PAYLOAD, Upstream, median, proxy_env, run_probe
+from bench import bundle, concurrency, limits
+from bench.common import MODEL_PATH, PAYLOAD, Upstream, median, proxy_env, run_probe
 
 WARM_ROUNDS = int(os.environ.get("BENCH_WARM_ROUNDS", "2000"))
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "15"))
 MEMORY_REQUESTS = 1000
+LIMIT_ROUNDS = int(os.environ.get("BENCH_LIMIT_ROUNDS", "2000"))
 MB = 1024 * 1024
 
 
@@ -142,13 +143,13 @@ def cold(table: Table, env: dict, event: str) -> None:
         "(reference)",
         None,
     )
-    heavy = sorted(loaded_first & {"boto3", "aws_lambda_powertools.utilities.parameters"})
+    heavy = sorted(loaded_first & {"boto3", "aws_lambda_powertools.utilities.parameters", "redis"})
     table.add(
-        "  boto3 / powertools parameters imported (no secret ARN configured)",
-        ", ".join(heavy) or "neither",
+        "  boto3 / powertools parameters / redis imported (no secret ARN, no quota store)",
+        ", ".join(heavy) or "none",
         "-",
         "-",
-        "neither",
+        "none",
         not heavy,
     )
     lazy = sorted(loaded_import & {"requests", "pydantic"})
@@ -204,6 +205,35 @@ def bundles(table: Table) -> list[str]:
     return notes
 
 
+def spend_limits(table: Table, env: dict, event: str) -> None:
+    got = limits.measure(env["HF_INFERENCE_URL"].removesuffix(MODEL_PATH), LIMIT_ROUNDS)
+    none, mem, red = got["none"], got["memory"], got["redis"]
+    table.add(
+        f"limits on, memory store (3 counters), median of {LIMIT_ROUNDS} interleaved through the core",
+        f"{mem * 1e6:.0f} µs",
+        f"{none * 1e6:.0f} µs same request, no limits",
+        f"{mem / none:.3f}",
+        "≤ 1.05",
+        mem / none <= 1.05,
+    )
+    table.add(
+        "  limits on, Redis on loopback: added per request (one PING round trip for scale)",
+        f"+{(red - none) * 1e6:.0f} µs",
+        f"{got['ping'] * 1e6:.0f} µs PING",
+        f"{red / none:.2f}",
+        "(reported)",
+        None,
+    )
+    table.add(
+        "  Redis round trips per limited request (INFO commandstats, the script's inner calls aside)",
+        f"{got['commands']:g}",
+        "-",
+        "-",
+        "1 (one script call)",
+        got["commands"] == 1,
+    )
+
+
 def local_concurrency(table: Table) -> None:
     got = concurrency.measure()
     ok = got["ok"] == got["clients"] and got["seconds"] <= 1.5
@@ -224,7 +254,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hfproxy-bench-") as tmp, Upstream() as upstream:
         event = event_file(tmp)
         env = proxy_env(upstream.url)
-        for step in (warm, cold, memory):
+        for step in (warm, cold, memory, spend_limits):
             print(f"  {step.__name__} ...", flush=True)
             step(table, env, event)
     print("  bundles ...", flush=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.limits.identity import pseudonym
 from shared.settings import Settings
 
 MINUTE = 60
@@ -37,6 +38,7 @@ def charges_for(settings: Settings, client: str, tokens: int, now: float) -> lis
     minute = int(now // MINUTE) * MINUTE
     day = int(now // DAY) * DAY
     charges = []
+    client = pseudonym(client)
     if settings.rate_limit_per_minute is not None:
         charges.append(
             Charge(

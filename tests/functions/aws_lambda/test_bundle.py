@@ -97,7 +97,8 @@ def test_every_top_level_entry_is_our_code_or_an_installed_requirement(bundle):
         for line in (ROOT / "requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     }
-    assert runtime <= installed
+    # the Makefile's LAMBDA_LEAVE_OUT: on AWS the limits count in DynamoDB, not Redis
+    assert runtime - {"redis"} <= installed and "redis" not in installed
     assert sorted(p.name for p in bundle.iterdir() if p.name not in owned) == []
 
 

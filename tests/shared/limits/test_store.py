@@ -133,3 +133,12 @@ def test_a_shared_store_without_its_address_is_a_configuration_error_naming_the_
 def test_a_redis_url_must_be_redis():
     with pytest.raises(ConfigError, match="REDIS_URL"):
         store_for(Settings(rate_limit_per_minute=1, quota_store="redis", redis_url="http://x"))
+
+
+def test_store_keys_do_not_hold_the_clients_address():
+    # GIVEN every limit on, WHEN a client's charges are made
+    settings = Settings(rate_limit_per_minute=1, client_daily_tokens=1, daily_token_budget=1)
+    keys = [c.key for c in charges_for(settings, "203.0.113.7", 1, NOW)]
+    # THEN the keys are per client but carry a pseudonym, not the address
+    assert len(set(keys)) == 3 and not any("203.0.113" in k for k in keys)
+    assert keys[0] != charges_for(settings, "203.0.113.8", 1, NOW)[0].key
