@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable
 
 from shared import cors, errors
+from shared.credentials import ENVIRONMENT, TokenSource
 from shared.deadline import TIME_BUDGET_KEY, Deadline
 from shared.http import Request, Response
 from shared.limits.identity import client_address, client_id
@@ -51,8 +52,10 @@ class ProxyApp:
         settings: Settings | None = None,
         telemetry: Telemetry | None = None,
         routes: dict[str, Route | dict[str, Handler]] | None = None,
+        token_source: TokenSource = ENVIRONMENT,
     ) -> None:
         self._settings = settings
+        self.token_source = token_source  # where the token comes from (the AWS adapter adds Secrets Manager)
         self.telemetry = telemetry or LoggingTelemetry()
         given = ROUTES if routes is None else routes  # a bare {method: handler} is an envelope route
         self.routes = {path: r if isinstance(r, Route) else Route(r) for path, r in given.items()}
@@ -112,7 +115,7 @@ class ProxyApp:
             handler = self._route(request)
             deadline = Deadline.for_request(settings.request_deadline, budget, settings.deadline_margin)
             client = client_id(client_address(request.environ, request.headers, signed))
-            ctx = Context(settings, deadline, record, client)
+            ctx = Context(settings, deadline, record, client, token_source=self.token_source)
             response = handler(request, ctx)
             response.headers.update(ctx.answer_headers)
             return response

@@ -2,7 +2,8 @@
 
 serverless-wsgi turns API Gateway HTTP API (payload 2.0), REST API (1.0) and Function URL events
 into WSGI calls on the core (https://github.com/logandk/serverless-wsgi). The adapter adds only
-what Lambda knows: the time left (so the core answers before Lambda kills it) and the request id.
+what Lambda knows: the time left (so the core answers before Lambda kills it), the request id, and
+the token source that also reads Secrets Manager (:mod:`functions.aws_lambda.secret`).
 Each invocation writes one line: powertools' EMF metrics document, which also carries the core's
 request record (sizes, statuses, latencies; never bodies or tokens) as metadata, queryable in
 CloudWatch Logs Insights (https://docs.powertools.aws.dev/lambda/python/latest/core/metrics/#adding-metadata).
@@ -19,6 +20,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from functions.aws_lambda.secret import SECRETS_MANAGER
 from shared import errors
 from shared.app import REQUEST_ID_KEY, ProxyApp
 from shared.deadline import TIME_BUDGET_KEY
@@ -41,7 +43,7 @@ class PowertoolsTelemetry:
             metrics.add_metric(name="UpstreamLatency", unit=MetricUnit.Milliseconds, value=record.upstream_ms or 0)
 
 
-app = ProxyApp(telemetry=PowertoolsTelemetry())
+app = ProxyApp(telemetry=PowertoolsTelemetry(), token_source=SECRETS_MANAGER)
 
 
 @metrics.log_metrics
