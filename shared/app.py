@@ -14,9 +14,9 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from shared import cors, errors
+from shared import adapter, cors, errors
 from shared.credentials import ENVIRONMENT, TokenSource
-from shared.deadline import TIME_BUDGET_KEY, Deadline
+from shared.deadline import Deadline
 from shared.http import Request, Response
 from shared.limits.identity import client_address, client_id
 from shared.proxy_signature import require_signed_proxy
@@ -25,7 +25,6 @@ from shared.routes.context import Context
 from shared.settings import Settings
 from shared.telemetry import LoggingTelemetry, RequestRecord, Telemetry
 
-REQUEST_ID_KEY = "hfproxy.request_id"  # adapters that have a platform request id put it here
 _REASONS = {
     200: "OK",
     204: "No Content",
@@ -73,11 +72,11 @@ class ProxyApp:
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         started = time.perf_counter()
         request = Request(environ)
-        record = RequestRecord(environ.get(REQUEST_ID_KEY) or uuid.uuid4().hex, request.method, request.path)
+        record = RequestRecord(adapter.request_id(environ) or uuid.uuid4().hex, request.method, request.path)
         settings = None
         try:
             settings = self.settings
-            response = self._respond(request, settings, record, environ.get(TIME_BUDGET_KEY))
+            response = self._respond(request, settings, record, adapter.time_budget(environ))
         except errors.ConfigError as exc:
             response = Response.from_error(errors.misconfigured(str(exc)))
         if settings is not None:

@@ -11,12 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared import errors
+from shared import adapter, errors
 
 JSON_TYPE = "application/json"
-# Adapters whose platform cannot stream a response body (Lambda behind API Gateway) set this to
-# False in the WSGI environ; routes then answer buffered. Absent means streaming works.
-CAN_STREAM_KEY = "hfproxy.can_stream"
 # Sent when a client asked for a stream that this platform cannot deliver (answer is buffered).
 STREAMING_UNAVAILABLE = {"X-HFProxy-Streaming": "unavailable"}
 # Streaming headers: no proxy buffering (nginx-style proxies honour X-Accel-Buffering), no caching.
@@ -102,8 +99,8 @@ class Request:
 
     @property
     def can_stream(self) -> bool:
-        """Whether the adapter can send the body as it is produced (see :data:`CAN_STREAM_KEY`)."""
-        return self.environ.get(CAN_STREAM_KEY, True) is not False
+        """Whether the adapter can send the body as it is produced (``hfproxy.can_stream``, :mod:`shared.adapter`)."""
+        return adapter.can_stream(self.environ)
 
     def read_body(self, limit: int) -> bytes:
         if self._body is not None:

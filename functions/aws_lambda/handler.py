@@ -21,10 +21,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.aws_lambda.secret import SECRETS_MANAGER
-from shared import errors
-from shared.app import REQUEST_ID_KEY, ProxyApp
-from shared.deadline import TIME_BUDGET_KEY
-from shared.http import CAN_STREAM_KEY, Response
+from shared import adapter, errors
+from shared.app import ProxyApp
+from shared.http import Response
 from shared.telemetry import RequestRecord
 
 # service "hfproxy" is also the core's stdlib logger name, so the core's own lines come out as
@@ -53,9 +52,9 @@ def lambda_handler(event: dict, context) -> dict:
     answered: dict = {}  # the core's answer, once it has one
 
     def with_platform(environ: dict, start_response):
-        environ[TIME_BUDGET_KEY] = budget
-        environ[REQUEST_ID_KEY] = context.aws_request_id
-        environ[CAN_STREAM_KEY] = False  # Python Lambda cannot stream a response (aws-lambda-roadmap #39)
+        # Python Lambda cannot stream a response (aws-lambda-roadmap #39); the client's address is
+        # serverless-wsgi's REMOTE_ADDR (the event's source IP).
+        adapter.provide(environ, request_id=context.aws_request_id, time_budget=budget, can_stream=False)
 
         def keep(status: str, headers: list, exc_info=None):
             answered.update(status=int(status.split(" ", 1)[0]), headers=dict(headers))

@@ -35,8 +35,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from functions.local import wire
 from functions.local.static import StaticFiles
 from shared import errors
+from shared.adapter import CLIENT_IP_KEY  # the socket peer, for per-client limits
 from shared.app import ProxyApp, app
-from shared.limits.identity import CLIENT_IP_KEY  # the socket peer, for per-client limits
 from shared.settings import Settings
 
 log = logging.getLogger("hfproxy")

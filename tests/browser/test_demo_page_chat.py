@@ -14,8 +14,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from shared.adapter import CAN_STREAM_KEY
 from shared.app import ProxyApp
-from shared.http import CAN_STREAM_KEY
 from shared.settings import Settings
 from tests.conftest import TEST_TOKEN
 from tests.fakes import hf_chat

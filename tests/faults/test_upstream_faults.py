@@ -14,8 +14,8 @@ import time
 import pytest
 from werkzeug.test import Client
 
+from shared.adapter import TIME_BUDGET_KEY
 from shared.app import ProxyApp
-from shared.deadline import TIME_BUDGET_KEY
 from tests.conftest import client_for, post_json, refused_url
 from tests.fakes.hf_inference import loading
 from tests.fakes.http_server import Reply

@@ -12,6 +12,7 @@ import pytest
 
 from functions.local import server as local_server
 from functions.local.server import ThreadingWSGIServer, serve
+from shared.adapter import CLIENT_IP_KEY
 from shared.app import ProxyApp
 from shared.settings import Settings
 
@@ -240,4 +241,4 @@ def test_the_peer_address_is_in_the_environ():
     finally:
         httpd.shutdown()
         httpd.server_close()
-    assert seen[0]["hfproxy.client_ip"] == "127.0.0.1"
+    assert seen[0][CLIENT_IP_KEY] == "127.0.0.1"
