@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from shared import adapter, errors
@@ -22,6 +23,17 @@ EVENT_STREAM_HEADERS = {
     "Cache-Control": "no-cache, no-store",
     "X-Accel-Buffering": "no",
 }
+
+
+def reason(status: int) -> str:
+    """The status line's reason phrase: RFC 9110's name for 413 (Python 3.12's is the older
+    "Request Entity Too Large": https://www.rfc-editor.org/rfc/rfc9110#status.413), else ``http.HTTPStatus``'s."""
+    if status == 413:
+        return "Content Too Large"
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 @dataclass
@@ -101,6 +113,11 @@ class Request:
     def can_stream(self) -> bool:
         """Whether the adapter can send the body as it is produced (``hfproxy.can_stream``, :mod:`shared.adapter`)."""
         return adapter.can_stream(self.environ)
+
+    @property
+    def bytes_read(self) -> int:
+        """How many body bytes were read (0 when no route read the body)."""
+        return len(self._body or b"")
 
     def read_body(self, limit: int) -> bytes:
         if self._body is not None:
