@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +23,7 @@ from functions.local.server import serve
 from shared.app import ProxyApp
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
+from tests.fakes.http_server import running
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -58,20 +59,11 @@ class _QuietFiles(SimpleHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def _start(server) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return thread
-
-
 @pytest.fixture(scope="session")
 def page_origin() -> Iterator[str]:
     """GIVEN a static page on its own loopback origin (http://127.0.0.1:<A>)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(PAGES)))
-    _start(server)
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(PAGES)))) as url:
+        yield url
 
 
 @dataclass
@@ -96,19 +88,14 @@ class RunningProxy:
 @pytest.fixture
 def proxy_for() -> Iterator[Callable[[Settings], RunningProxy]]:
     """Start the `make serve` server (functions.local.server.serve) with the given settings."""
-    servers = []
+    with ExitStack() as stack:
 
-    def start(settings: Settings) -> RunningProxy:
-        telemetry = Recorder()
-        server = serve(ProxyApp(settings, telemetry=telemetry), "127.0.0.1", 0)
-        _start(server)
-        servers.append(server)
-        return RunningProxy(f"http://127.0.0.1:{server.server_port}", telemetry)
+        def start(settings: Settings) -> RunningProxy:
+            telemetry = Recorder()
+            url = stack.enter_context(running(serve(ProxyApp(settings, telemetry=telemetry), "127.0.0.1", 0)))
+            return RunningProxy(url, telemetry)
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+        yield start
 
 
 @pytest.fixture
@@ -124,18 +111,8 @@ def page(browser, page_origin):
 @pytest.fixture
 def demo_site() -> Iterator[Callable[..., str]]:
     """Start the `make serve` server with the demo page (public/) beside the given WSGI app: one origin."""
-    servers = []
-
-    def start(app) -> str:
-        server = serve(app, port=0, static=True)
-        _start(server)
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}/"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with ExitStack() as stack:
+        yield lambda app: stack.enter_context(running(serve(app, port=0, static=True))) + "/"
 
 
 @pytest.fixture
