@@ -8,12 +8,12 @@ and overwrites, like ``X-Forwarded-For``, "to prevent IP spoofing"
 (https://vercel.com/docs/headers/request-headers#x-real-ip).
 """
 
+from shared import adapter
 from shared.app import app as core
-from shared.limits.identity import CLIENT_IP_KEY
 
 
 def app(environ: dict, start_response):
-    environ[CLIENT_IP_KEY] = environ.get("HTTP_X_REAL_IP", "")
+    adapter.provide(environ, client_ip=environ.get("HTTP_X_REAL_IP", ""))
     return core(environ, start_response)
 
 

@@ -3,7 +3,7 @@
     make load                      # 500 requests, 50 at a time, upstream answers in 1 s
     .venv/bin/python -m bench.load --requests 1000 --concurrency 100 --delay 0.5
 
-Starts the fake HF upstream (tests/fakes, a real HTTP server on 127.0.0.1) with a fixed delay,
+Starts the fake HF upstream (bench/upstream.py, a real HTTP server on 127.0.0.1) with a fixed delay,
 starts the proxy exactly as `make serve` does (``python -m functions.local.server``, in its own
 process) pointing at it, then drives it from threads, each with its own keep-alive connection.
 Prints errors and latency percentiles. Only loopback is ever contacted; the run is bounded by
@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.fakes.http_server import FakeServer, Received, Reply
+from bench.upstream import FakeUpstream
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_PATH = "/hf-inference/models/openai-community/gpt2"
@@ -111,11 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=30.0, help="client timeout per request")
     args = parser.parse_args(argv)
 
-    def slow_echo(req: Received) -> Reply:
-        prompt = req.json().get("inputs", "")
-        return Reply(json=[{"generated_text": f"{prompt} ... and the fake model continues."}], delay=args.delay)
-
-    upstream = FakeServer(default=slow_echo).start()
+    upstream = FakeUpstream(delay=args.delay).start()
     with tempfile.TemporaryFile("w+") as log:
         proxy, port = start_proxy(upstream.url, log)
         try:

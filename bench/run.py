@@ -1,7 +1,7 @@
 """``make bench``: what the proxy adds to the upstream call, measured side by side in one run.
 
-Every figure runs against the same loopback fake upstream (``tests.fakes.http_server.FakeServer``
-in its own process, so its threads and request log stay out of our timings and RSS), next to a
+Every figure runs against the same loopback fake upstream (``bench.upstream``
+in its own process, so its threads stay out of our timings and RSS), next to a
 reference: a direct ``requests.Session().post``, a bare ``import requests``, and the seed-000-style
 Flask baseline (``bench/baseline_flask.py``). Prints figure | ours | reference | ratio | target | ok
 and exits 1 if a target is missed. Issue 5 of the project sets the targets.
@@ -18,7 +18,7 @@ import tempfile
 import time
 
 from bench import bundle, concurrency, limits
-from bench.common import MODEL_PATH, PAYLOAD, Upstream, median, proxy_env, run_probe
+from bench.common import MODEL_PATH, PAYLOAD, ROOT, Upstream, median, proxy_env, run_probe
 
 WARM_ROUNDS = int(os.environ.get("BENCH_WARM_ROUNDS", "2000"))
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "15"))
@@ -36,10 +36,9 @@ def machine() -> str:
 
 
 def event_file(tmp: str) -> str:
-    """The real HTTP API (payload 2.0) event from tests/events/, carrying our JSON body."""
-    from tests.functions.aws_lambda import events
-
-    event = events.load("http_api_v2", body=json.dumps(PAYLOAD), headers={"content-type": "application/json"})
+    """The HTTP API (payload 2.0) event of events/generate.json (``sam local invoke``'s), carrying our JSON body."""
+    event = json.loads((ROOT / "events" / "generate.json").read_text())
+    event.update(body=json.dumps(PAYLOAD), isBase64Encoded=False)
     path = os.path.join(tmp, "http_api_v2.json")
     with open(path, "w") as f:
         json.dump(event, f)

@@ -1,41 +1,97 @@
-"""The fake HF upstream in its own process: ``python -m bench.upstream [--delay S]``.
+"""The benchmarks' own fake HF upstream, on 127.0.0.1: ``python -m bench.upstream [--delay S]``.
 
-Prints its base URL on stdout, then serves until stdin closes (the parent exits or closes it).
-``GET /_bench/connections`` answers how many TCP connections it accepted before that request
-(the probe's own connection is not counted); ``POST /_bench/reset`` forgets connections and log.
+Standard library only, so ``bench/`` does not depend on ``tests/``. It answers every POST the way
+HF text generation does (``[{"generated_text": ...}]``, echoing the prompt), over HTTP/1.1
+keep-alive, each answer in ONE send with TCP_NODELAY set (headers and body in two sends would
+stall keep-alive clients ~40 ms: Nagle + delayed ACK). As a process it prints its base URL on
+stdout, then serves until stdin closes. ``GET /_bench/connections`` answers how many TCP
+connections it accepted before that request (the query's own is not counted);
+``POST /_bench/reset`` forgets them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import socket
 import sys
-
-from tests.fakes.hf_inference import echo_generation
-from tests.fakes.http_server import FakeServer, Received, Reply
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CONNECTIONS_PATH = "/_bench/connections"
 RESET_PATH = "/_bench/reset"
+
+
+class FakeUpstream(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, delay: float = 0.0) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.delay = delay
+        self.connections = 0
+        self._lock = threading.Lock()
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> FakeUpstream:
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+    def count(self, delta: int = 1, reset: bool = False) -> int:
+        with self._lock:
+            self.connections = 0 if reset else self.connections + delta
+            return self.connections
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: FakeUpstream
+
+    def setup(self) -> None:
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.count()
+        super().setup()
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == CONNECTIONS_PATH:
+            self._answer(200, {"connections": self.server.count(0) - 1})
+        else:
+            self._answer(404, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path == RESET_PATH:
+            self._answer(200, {"connections": self.server.count(reset=True)})
+            return
+        try:
+            prompt = json.loads(body).get("inputs", "")
+        except (ValueError, AttributeError):
+            prompt = ""
+        if self.server.delay:
+            time.sleep(self.server.delay)  # a slow model, not synchronisation
+        self._answer(200, [{"generated_text": f"{prompt} ... and the fake model continues."}])
+
+    def _answer(self, status: int, payload: object) -> None:
+        data = json.dumps(payload).encode()
+        head = f"HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+        self.wfile.write(head.encode() + data)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
     args = parser.parse_args()
-    fake: FakeServer
-
-    def respond(req: Received) -> Reply:
-        if req.path == CONNECTIONS_PATH:
-            with fake._lock:
-                fake.received.clear()
-                return Reply(json={"connections": fake.connections - 1})
-        if req.path == RESET_PATH:
-            fake.reset()
-            return Reply(json={"connections": 0})
-        reply = echo_generation(req)
-        reply.delay = args.delay
-        return reply
-
-    fake = FakeServer(default=respond).start()
+    fake = FakeUpstream(args.delay).start()
     print(fake.url, flush=True)
     sys.stdin.read()  # until the parent closes our stdin
     fake.stop()

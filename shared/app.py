@@ -10,13 +10,15 @@ Order of work for each request, and why:
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterable
 
-from shared import cors, errors
-from shared.deadline import TIME_BUDGET_KEY, Deadline
-from shared.http import Request, Response
+from shared import adapter, cors, errors
+from shared.credentials import ENVIRONMENT, TokenSource
+from shared.deadline import Deadline
+from shared.http import Request, Response, reason
 from shared.limits.identity import client_address, client_id
 from shared.proxy_signature import require_signed_proxy
 from shared.routes import ROUTES, Handler, Route, error_shape
@@ -24,23 +26,7 @@ from shared.routes.context import Context
 from shared.settings import Settings
 from shared.telemetry import LoggingTelemetry, RequestRecord, Telemetry
 
-REQUEST_ID_KEY = "hfproxy.request_id"  # adapters that have a platform request id put it here
-_REASONS = {
-    200: "OK",
-    204: "No Content",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
+log = logging.getLogger("hfproxy")
 
 
 class ProxyApp:
@@ -51,8 +37,10 @@ class ProxyApp:
         settings: Settings | None = None,
         telemetry: Telemetry | None = None,
         routes: dict[str, Route | dict[str, Handler]] | None = None,
+        token_source: TokenSource = ENVIRONMENT,
     ) -> None:
         self._settings = settings
+        self.token_source = token_source  # where the token comes from (the AWS adapter adds Secrets Manager)
         self.telemetry = telemetry or LoggingTelemetry()
         given = ROUTES if routes is None else routes  # a bare {method: handler} is an envelope route
         self.routes = {path: r if isinstance(r, Route) else Route(r) for path, r in given.items()}
@@ -70,11 +58,11 @@ class ProxyApp:
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         started = time.perf_counter()
         request = Request(environ)
-        record = RequestRecord(environ.get(REQUEST_ID_KEY) or uuid.uuid4().hex, request.method, request.path)
+        record = RequestRecord(adapter.request_id(environ) or uuid.uuid4().hex, request.method, request.path)
         settings = None
         try:
             settings = self.settings
-            response = self._respond(request, settings, record, environ.get(TIME_BUDGET_KEY))
+            response = self._respond(request, settings, record, adapter.time_budget(environ))
         except errors.ConfigError as exc:
             response = Response.from_error(errors.misconfigured(str(exc)))
         if settings is not None:
@@ -84,13 +72,13 @@ class ProxyApp:
         response.headers["X-Request-Id"] = record.request_id
         response.headers.setdefault("Cache-Control", "no-store")
         record.status = response.status
-        record.body_bytes = len(request._body or b"")
+        record.body_bytes = request.bytes_read
 
         def finish() -> None:
             record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
             self.telemetry.record(record)
 
-        status_line = f"{response.status} {_REASONS.get(response.status, 'Unknown')}"
+        status_line = f"{response.status} {reason(response.status)}"
         if response.stream is not None:  # no Content-Length: the body ends when the stream does
             start_response(status_line, list(response.headers.items()))
             return StreamBody(response.stream, record, finish)
@@ -112,7 +100,7 @@ class ProxyApp:
             handler = self._route(request)
             deadline = Deadline.for_request(settings.request_deadline, budget, settings.deadline_margin)
             client = client_id(client_address(request.environ, request.headers, signed))
-            ctx = Context(settings, deadline, record, client)
+            ctx = Context(settings, deadline, record, client, token_source=self.token_source)
             response = handler(request, ctx)
             response.headers.update(ctx.answer_headers)
             return response
@@ -123,9 +111,7 @@ class ProxyApp:
                 response.headers = {**ctx.answer_headers, **response.headers}
             return response
         except Exception as exc:  # never a traceback, never the exception text (it may quote input)
-            import logging
-
-            logging.getLogger("hfproxy").error("unhandled %s in request %s", type(exc).__name__, record.request_id)
+            log.error("unhandled %s in request %s", type(exc).__name__, record.request_id)
             record.code = "internal_error"
             return Response.from_error(errors.internal_error(), error_shape(self.routes, request.path))
 
@@ -166,9 +152,7 @@ class StreamBody:
             self._exhausted = True
             raise
         except Exception as exc:  # the route's stream should end itself with an error event
-            import logging
-
-            logging.getLogger("hfproxy").error("unhandled %s in stream %s", type(exc).__name__, self._record.request_id)
+            log.error("unhandled %s in stream %s", type(exc).__name__, self._record.request_id)
             self._record.code = self._record.code or "internal_error"
             self._exhausted = True
             raise StopIteration from None

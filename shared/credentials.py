@@ -1,64 +1,46 @@
-"""Where the server-side Hugging Face token comes from: the environment, or AWS Secrets Manager.
+"""Where the server-side Hugging Face token comes from, behind a small protocol an adapter can replace.
 
-Secrets Manager goes through powertools' ``parameters.get_secret`` (in-process cache, ``max_age``),
-imported only when ``HF_TOKEN_SECRET_ARN`` is set: the module pulls in boto3 (~0.2 s of cold
-start). Docs: https://docs.powertools.aws.dev/lambda/python/latest/utilities/parameters/
+The core knows one source, the environment (``HF_TOKEN``, or ``HUGGINGFACE_API_KEY``), and imports
+nothing platform-specific. The AWS Lambda adapter installs its own source, which also reads AWS
+Secrets Manager (``functions/aws_lambda/secret.py``). Everywhere else ``HF_TOKEN_SECRET_ARN`` alone
+is refused with a ``server_misconfigured`` answer that names it, rather than failing on an import the
+platform's bundle does not have.
 """
 
 from __future__ import annotations
 
-import json
-import logging
+from typing import Protocol
 
 from shared import errors
-from shared.settings import TOKEN_VARIABLES, Settings
-
-log = logging.getLogger("hfproxy")
-
-# Keys looked up when the secret is a JSON object (the console's "key/value" secrets).
-SECRET_KEYS = (*TOKEN_VARIABLES, "token", "hf_token")
+from shared.settings import Settings
 
 
-def resolve_token(settings: Settings) -> str:
-    """The token to send upstream; raises a 500 that names the missing setting."""
-    if settings.hf_token:
-        return settings.hf_token
-    if settings.hf_token_secret_arn:
-        return _from_secrets_manager(settings.hf_token_secret_arn, settings.secret_max_age)
-    raise errors.misconfigured("The server has no Hugging Face token: set HF_TOKEN (or HF_TOKEN_SECRET_ARN on AWS).")
+class TokenSource(Protocol):
+    """Gives the token to send upstream, or raises ``server_misconfigured`` naming the setting."""
+
+    def __call__(self, settings: Settings) -> str: ...
+
+    def configured(self, settings: Settings) -> bool:
+        """Whether a token can be had, without fetching one (``/api/health``, the local demo fallback)."""
+        ...
 
 
-def _from_secrets_manager(arn: str, max_age: int) -> str:
-    from aws_lambda_powertools.utilities import parameters  # lazy: imports boto3
+class EnvironmentToken:
+    """The default source: the token from the settings (the environment), nothing else."""
 
-    try:
-        raw = parameters.get_secret(arn, max_age=max_age)
-    except Exception as exc:  # GetParameterError wraps every botocore failure
-        log.error("secret_unavailable %s", type(exc).__name__)
+    def __call__(self, settings: Settings) -> str:
+        if settings.hf_token:
+            return settings.hf_token
+        if settings.hf_token_secret_arn:
+            raise errors.misconfigured(
+                "HF_TOKEN_SECRET_ARN is read only by the AWS Lambda function; on this platform set HF_TOKEN."
+            )
         raise errors.misconfigured(
-            "The secret named by HF_TOKEN_SECRET_ARN could not be read; check the ARN and the function's "
-            "secretsmanager:GetSecretValue permission."
-        ) from None
-    token = _token_from_secret(raw if isinstance(raw, str) else raw.decode())
-    if not token:
-        raise errors.misconfigured("The secret named by HF_TOKEN_SECRET_ARN is empty or has no HF_TOKEN key.")
-    return token
+            "The server has no Hugging Face token: set HF_TOKEN (or HF_TOKEN_SECRET_ARN on AWS)."
+        )
+
+    def configured(self, settings: Settings) -> bool:
+        return bool(settings.hf_token)
 
 
-def _token_from_secret(value: str) -> str | None:
-    value = value.strip()
-    if value.startswith("{"):
-        try:
-            data = json.loads(value)
-        except ValueError:
-            return None
-        return next((str(data[k]).strip() for k in SECRET_KEYS if isinstance(data, dict) and data.get(k)), None)
-    return value or None
-
-
-def clear_cache() -> None:
-    """Forget cached secrets (tests, or an operator rotating a secret by hand)."""
-    import sys
-
-    if "aws_lambda_powertools.utilities.parameters" in sys.modules:
-        sys.modules["aws_lambda_powertools.utilities.parameters"].clear_caches()
+ENVIRONMENT = EnvironmentToken()

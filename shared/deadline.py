@@ -1,7 +1,7 @@
 """A per-request deadline so the proxy always answers before its platform kills it.
 
 Adapters that know the platform's limit (Lambda's ``get_remaining_time_in_millis``) put the
-seconds left in the WSGI environ under :data:`TIME_BUDGET_KEY`; the core takes the smaller of
+seconds left in the WSGI environ (``hfproxy.time_budget``, :mod:`shared.adapter`); the core takes the smaller of
 that (minus a safety margin) and its own ``REQUEST_DEADLINE_SECONDS``.
 """
 
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-
-TIME_BUDGET_KEY = "hfproxy.time_budget"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The error envelope every route answers with, and the catalogue of stable error codes.
+"""The catalogue of stable error codes (the envelope's type, :class:`ProxyError`, is in :mod:`shared.envelope`).
 
 Every failure a client can see is a :class:`ProxyError`; its ``code`` is part of the public API
 (documented in docs/api.md), its ``message`` is a sentence a person can act on. Nothing here ever
@@ -7,60 +7,8 @@ carries a stack trace, the token, or a raw upstream body.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-
-@dataclass
-class ProxyError(Exception):
-    status: int
-    code: str
-    message: str
-    details: list[dict[str, str]] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        super().__init__(f"{self.status} {self.code}")
-
-    def body(self) -> dict:
-        out: dict = {"error": self.message, "code": self.code}
-        if self.details is not None:
-            out["details"] = self.details
-        return out
-
-    def openai_body(self) -> dict:
-        """OpenAI's error object (https://platform.openai.com/docs/guides/error-codes), our stable
-        code in ``code``: the SDKs show ``error.message`` (so it names the first invalid field)."""
-        message, param = self.message, None
-        if self.details:
-            param = self.details[0]["field"]
-            message = "The request body failed validation: " + "; ".join(
-                f"{d['field']}: {d['message']}" for d in self.details
-            )
-        error: dict = {"message": message, "type": _openai_type(self.status), "code": self.code, "param": param}
-        if self.details is not None:
-            error["details"] = self.details
-        return {"error": error}
-
-    def body_for(self, shape: str) -> dict:
-        """The body in a route's error shape (``shared.routes.Route.errors``)."""
-        return self.openai_body() if shape == "openai" else self.body()
-
-
-def _openai_type(status: int) -> str:
-    if status == 401:
-        return "authentication_error"
-    if status == 403:
-        return "permission_error"
-    if status == 404:
-        return "not_found_error"
-    if status == 429:
-        return "rate_limit_error"
-    return "invalid_request_error" if status < 500 else "server_error"
-
-
-class ConfigError(Exception):
-    """A server setting is missing or malformed; the message names the setting (never its value)."""
-
+from shared.envelope import ConfigError as ConfigError
+from shared.envelope import ProxyError as ProxyError
 
 # --- request-side (4xx) -------------------------------------------------------------------------
 

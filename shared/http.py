@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
-from shared import errors
+from shared import adapter, errors
 
 JSON_TYPE = "application/json"
-# Adapters whose platform cannot stream a response body (Lambda behind API Gateway) set this to
-# False in the WSGI environ; routes then answer buffered. Absent means streaming works.
-CAN_STREAM_KEY = "hfproxy.can_stream"
 # Sent when a client asked for a stream that this platform cannot deliver (answer is buffered).
 STREAMING_UNAVAILABLE = {"X-HFProxy-Streaming": "unavailable"}
 # Streaming headers: no proxy buffering (nginx-style proxies honour X-Accel-Buffering), no caching.
@@ -25,6 +23,17 @@ EVENT_STREAM_HEADERS = {
     "Cache-Control": "no-cache, no-store",
     "X-Accel-Buffering": "no",
 }
+
+
+def reason(status: int) -> str:
+    """The status line's reason phrase: RFC 9110's name for 413 (Python 3.12's is the older
+    "Request Entity Too Large": https://www.rfc-editor.org/rfc/rfc9110#status.413), else ``http.HTTPStatus``'s."""
+    if status == 413:
+        return "Content Too Large"
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 @dataclass
@@ -102,8 +111,13 @@ class Request:
 
     @property
     def can_stream(self) -> bool:
-        """Whether the adapter can send the body as it is produced (see :data:`CAN_STREAM_KEY`)."""
-        return self.environ.get(CAN_STREAM_KEY, True) is not False
+        """Whether the adapter can send the body as it is produced (``hfproxy.can_stream``, :mod:`shared.adapter`)."""
+        return adapter.can_stream(self.environ)
+
+    @property
+    def bytes_read(self) -> int:
+        """How many body bytes were read (0 when no route read the body)."""
+        return len(self._body or b"")
 
     def read_body(self, limit: int) -> bytes:
         if self._body is not None:

@@ -128,10 +128,16 @@ class Settings:
         "HF_TOKEN", None, text, "The Hugging Face token (also read from HUGGINGFACE_API_KEY).", secret=True
     )
     hf_token_secret_arn: str | None = setting(
-        "HF_TOKEN_SECRET_ARN", None, text, "AWS: Secrets Manager secret holding the token (plain or JSON)."
+        "HF_TOKEN_SECRET_ARN",
+        None,
+        text,
+        "AWS Lambda only: Secrets Manager secret holding the token (plain or JSON); elsewhere refused.",
     )
     secret_max_age: int = setting(
-        "HF_TOKEN_SECRET_MAX_AGE", 300, number(int, 0, 86400), "Seconds a fetched secret is reused before re-reading."
+        "HF_TOKEN_SECRET_MAX_AGE",
+        300,
+        number(int, 0, 86400),
+        "AWS Lambda only: seconds a fetched secret is reused before re-reading.",
     )
     hf_inference_url: str = setting(
         "HF_INFERENCE_URL", DEFAULT_INFERENCE_URL, url, "Text-generation endpoint behind /api/generate."
@@ -257,10 +263,6 @@ class Settings:
             # a store call starts only when it can time out before the deadline (shared.limits.store)
             raise ConfigError("Setting QUOTA_STORE_TIMEOUT_SECONDS must be at most half of REQUEST_DEADLINE_SECONDS.")
         return cls(**values)
-
-    @property
-    def has_credentials(self) -> bool:
-        return bool(self.hf_token or self.hf_token_secret_arn)
 
     def origin_allowed(self, origin: str) -> bool:
         return "*" in self.allowed_origins or origin.rstrip("/") in self.allowed_origins

@@ -2,7 +2,8 @@
 
 serverless-wsgi turns API Gateway HTTP API (payload 2.0), REST API (1.0) and Function URL events
 into WSGI calls on the core (https://github.com/logandk/serverless-wsgi). The adapter adds only
-what Lambda knows: the time left (so the core answers before Lambda kills it) and the request id.
+what Lambda knows: the time left (so the core answers before Lambda kills it), the request id, and
+the token source that also reads Secrets Manager (:mod:`functions.aws_lambda.secret`).
 Each invocation writes one line: powertools' EMF metrics document, which also carries the core's
 request record (sizes, statuses, latencies; never bodies or tokens) as metadata, queryable in
 CloudWatch Logs Insights (https://docs.powertools.aws.dev/lambda/python/latest/core/metrics/#adding-metadata).
@@ -19,10 +20,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from shared import errors
-from shared.app import REQUEST_ID_KEY, ProxyApp
-from shared.deadline import TIME_BUDGET_KEY
-from shared.http import CAN_STREAM_KEY, Response
+from functions.aws_lambda.secret import SECRETS_MANAGER
+from shared import adapter, errors
+from shared.app import ProxyApp
+from shared.http import Response
 from shared.telemetry import RequestRecord
 
 # service "hfproxy" is also the core's stdlib logger name, so the core's own lines come out as
@@ -41,7 +42,7 @@ class PowertoolsTelemetry:
             metrics.add_metric(name="UpstreamLatency", unit=MetricUnit.Milliseconds, value=record.upstream_ms or 0)
 
 
-app = ProxyApp(telemetry=PowertoolsTelemetry())
+app = ProxyApp(telemetry=PowertoolsTelemetry(), token_source=SECRETS_MANAGER)
 
 
 @metrics.log_metrics
@@ -51,9 +52,9 @@ def lambda_handler(event: dict, context) -> dict:
     answered: dict = {}  # the core's answer, once it has one
 
     def with_platform(environ: dict, start_response):
-        environ[TIME_BUDGET_KEY] = budget
-        environ[REQUEST_ID_KEY] = context.aws_request_id
-        environ[CAN_STREAM_KEY] = False  # Python Lambda cannot stream a response (aws-lambda-roadmap #39)
+        # Python Lambda cannot stream a response (aws-lambda-roadmap #39); the client's address is
+        # serverless-wsgi's REMOTE_ADDR (the event's source IP).
+        adapter.provide(environ, request_id=context.aws_request_id, time_budget=budget, can_stream=False)
 
         def keep(status: str, headers: list, exc_info=None):
             answered.update(status=int(status.split(" ", 1)[0]), headers=dict(headers))

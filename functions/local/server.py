@@ -35,8 +35,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from functions.local import wire
 from functions.local.static import StaticFiles
 from shared import errors
+from shared.adapter import CLIENT_IP_KEY  # the socket peer, for per-client limits
 from shared.app import ProxyApp, app
-from shared.limits.identity import CLIENT_IP_KEY  # the socket peer, for per-client limits
 from shared.settings import Settings
 
 log = logging.getLogger("hfproxy")
@@ -250,7 +250,8 @@ def local_settings(env_file: str | None = ".env") -> Settings:
 
         load_dotenv(env_file, override=False)
     settings = Settings.from_env()
-    if not settings.has_credentials and not settings.demo_mode:
+    # An ARN alone stays live: each model request then says HF_TOKEN_SECRET_ARN is read on AWS only.
+    if not (settings.hf_token or settings.hf_token_secret_arn) and not settings.demo_mode:
         settings = settings.with_changes(demo_mode=True)
     return settings
 

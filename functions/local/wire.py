@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import email.utils
 import time
-from http import HTTPStatus
 
 from shared import errors
-from shared.http import Response
+from shared.http import Response, reason
 
 MAX_CHUNK_LINE = 1024  # a chunk-size line: hex digits and optional extensions
 
@@ -49,8 +48,7 @@ def error_for_status(status: int) -> errors.ProxyError:
 
 def encode(status: int, headers: list[tuple[str, str]], body: bytes = b"", version: str = "HTTP/1.1") -> bytes:
     """Status line, headers and body as one buffer: one send, so Nagle never holds the tail."""
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Unknown"
-    lines = [f"{version} {status} {phrase}", *(f"{k}: {v}" for k, v in headers)]
+    lines = [f"{version} {status} {reason(status)}", *(f"{k}: {v}" for k, v in headers)]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 

@@ -17,7 +17,8 @@ import hashlib
 import ipaddress
 from collections.abc import Mapping
 
-CLIENT_IP_KEY = "hfproxy.client_ip"  # set by an adapter: the address its platform saw
+from shared.adapter import CLIENT_IP_KEY
+
 NETLIFY_CLIENT_IP = "x-nf-client-connection-ip"
 UNKNOWN = "unknown"  # no usable address: all such requests share one bucket (fail closed)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.credentials import ENVIRONMENT, TokenSource
 from shared.deadline import Deadline
 from shared.limits.identity import UNKNOWN
 from shared.settings import Settings
@@ -17,6 +18,7 @@ class Context:
     record: RequestRecord  # routes fill in model, sizes and upstream figures; never content
     client: str = UNKNOWN  # who is counted (shared.limits.identity): the platform's address
     answer_headers: dict[str, str] = field(default_factory=dict)  # added to the answer (RateLimit)
+    token_source: TokenSource = ENVIRONMENT  # the adapter's (shared.credentials), via ProxyApp
     _admitted: bool = False
 
     def admit(self, tokens: int) -> None:
@@ -34,6 +36,4 @@ class Context:
         """The server's token: only for an admitted request, so no path can spend it uncounted."""
         if not self._admitted:
             raise RuntimeError("a model call must be admitted (Context.admit) before it gets the token")
-        from shared.credentials import resolve_token
-
-        return resolve_token(self.settings)
+        return self.token_source(self.settings)

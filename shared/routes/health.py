@@ -13,7 +13,7 @@ from shared.settings import Settings
 def handle(request: Request, ctx: Context) -> Response:
     s = ctx.settings
     mode = "demo" if s.demo_mode else "live"
-    ready = s.demo_mode or s.has_credentials
+    ready = s.demo_mode or ctx.token_source.configured(s)
     return Response.json(
         200,
         {
@@ -30,7 +30,7 @@ def handle(request: Request, ctx: Context) -> Response:
                     "default_model": s.chat_default_model,
                 },
                 "predict": {
-                    "configured": s.demo_mode or (s.has_credentials and s.llama_space_url is not None),
+                    "configured": s.demo_mode or (ready and s.llama_space_url is not None),
                     "host": urlsplit(s.llama_space_url).hostname if s.llama_space_url else None,
                 },
             },

@@ -7,6 +7,7 @@ fall back to it silently: there, no token is the 500 ``server_misconfigured`` er
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 
 NAME = "demo"
@@ -51,8 +52,6 @@ def chat_chunks(model: str, text: str, delay: float = 0.0, *, include_usage: boo
     With ``include_usage`` a last chunk carries ``usage`` and empty ``choices``, as OpenAI sends
     for ``stream_options.include_usage`` (https://platform.openai.com/docs/api-reference/chat/create).
     """
-    import time
-
     words = text.split(" ")
     for index, word in enumerate(words):
         if index and delay:

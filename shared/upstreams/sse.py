@@ -20,6 +20,7 @@ several ``data`` lines join with ``\\n``; a blank line dispatches the event.
 
 from __future__ import annotations
 
+import codecs
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -67,8 +68,6 @@ def iter_lines(chunks: Iterable[bytes]) -> Iterator[str]:
     A CR at the end of a chunk may be the first half of a CRLF split across two reads: it is
     held until the next chunk shows whether an LF follows.
     """
-    import codecs
-
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     buffer = ""
     for chunk in chunks:

@@ -5,7 +5,6 @@ real API Gateway HTTP API (v2) event, so the clients read exactly what Lambda wo
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,13 +15,9 @@ from functions.local.server import serve
 from shared.app import ProxyApp
 from shared.settings import Settings
 from tests.conftest import TEST_TOKEN
+from tests.fakes.http_server import running
 from tests.fakes.lambda_context import LambdaContext
 from tests.functions.aws_lambda import events
-
-
-def _start(server) -> str:
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}"
 
 
 class _LambdaBridge(BaseHTTPRequestHandler):
@@ -57,18 +52,14 @@ class _LambdaBridge(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def live_local(chat_settings) -> Iterator[str]:
-    server = serve(ProxyApp(chat_settings), port=0)
-    yield _start(server)
-    server.shutdown()
-    server.server_close()
+    with running(serve(ProxyApp(chat_settings), port=0)) as url:
+        yield url
 
 
 @pytest.fixture
 def demo_local() -> Iterator[str]:
-    server = serve(ProxyApp(Settings(demo_mode=True, demo_word_delay=0.0)), port=0)
-    yield _start(server)
-    server.shutdown()
-    server.server_close()
+    with running(serve(ProxyApp(Settings(demo_mode=True, demo_word_delay=0.0)), port=0)) as url:
+        yield url
 
 
 @pytest.fixture
@@ -81,10 +72,8 @@ def lambda_bridge(monkeypatch, chat_settings) -> Iterator[str]:
     }.items():
         monkeypatch.setenv(name, value)
     handler.app.configure(None)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _LambdaBridge)
-    yield _start(server)
-    server.shutdown()
-    server.server_close()
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), _LambdaBridge)) as url:
+        yield url
     handler.app.configure(None)
 
 

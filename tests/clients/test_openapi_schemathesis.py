@@ -3,8 +3,6 @@ is served, and generated requests to every route find no 5xx and no answer that 
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -13,15 +11,13 @@ from schemathesis.specs.openapi import checks
 from functions.local.server import serve
 from shared.app import ProxyApp
 from shared.settings import Settings
+from tests.fakes.http_server import running
 
 
 @pytest.fixture(scope="module")
 def api_schema():
-    server = serve(ProxyApp(Settings(demo_mode=True, demo_word_delay=0.0)), port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield schemathesis.openapi.from_url(f"http://127.0.0.1:{server.server_port}/api/openapi.json")
-    server.shutdown()
-    server.server_close()
+    with running(serve(ProxyApp(Settings(demo_mode=True, demo_word_delay=0.0)), port=0)) as url:
+        yield schemathesis.openapi.from_url(f"{url}/api/openapi.json")
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -4,6 +4,7 @@ Each answer goes out in ONE ``sendall`` with TCP_NODELAY set; headers and body i
 stall keep-alive clients ~40 ms (Nagle + delayed ACK). Tests queue :class:`Reply` objects; every
 request the server receives is recorded as a :class:`Received` so tests can assert what the proxy
 sent upstream (headers, body), and ``connections`` counts accepted TCP connections.
+:func:`running` serves any other loopback server (the local proxy, a page origin) for a test.
 """
 
 from __future__ import annotations
@@ -15,11 +16,26 @@ import ssl
 import struct
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from socketserver import ThreadingTCPServer
 from typing import Any
+
+
+@contextmanager
+def running(server: Any) -> Iterator[str]:
+    """Serve ``server`` (a socketserver bound to 127.0.0.1, port 0) from a daemon thread; yield its
+    base URL; on exit stop it, close its socket and wait for the thread."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 @dataclass

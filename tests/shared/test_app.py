@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from werkzeug.test import Client
 
+from shared.app import ProxyApp
+from shared.http import Response
+from shared.settings import Settings
 from tests.conftest import TEST_TOKEN, client_for, post_json
 
 
@@ -146,3 +150,27 @@ def test_malformed_setting_is_a_500_naming_it(monkeypatch):
     resp = Client(ProxyApp()).get("/api/health")
     assert resp.status_code == 500
     assert resp.json == {"error": "Setting MAX_BODY_BYTES must be a whole number.", "code": "server_misconfigured"}
+
+
+@pytest.mark.parametrize(
+    ("status", "line"), [(200, "200 OK"), (404, "404 Not Found"), (413, "413 Content Too Large"), (599, "599 Unknown")]
+)
+def test_status_lines_carry_the_standard_reason_phrase(status, line):
+    """GIVEN a route answering ``status``; THEN the WSGI status line has http.HTTPStatus's phrase
+    (RFC 9110's name for 413), and an unregistered status says Unknown."""
+    seen: list[str] = []
+    app = ProxyApp(Settings(), routes={"/x": {"GET": lambda request, ctx: Response.json(status, {})}})
+    app({"REQUEST_METHOD": "GET", "PATH_INFO": "/x", "wsgi.input": None}, lambda s, h, e=None: seen.append(s))
+    assert seen == [line]
+
+
+def test_the_record_counts_the_body_bytes_a_route_read(settings):
+    """GIVEN a request whose body the route read; THEN the telemetry record has its size."""
+    records: list = []
+
+    class Keep:
+        def record(self, record) -> None:
+            records.append(record)
+
+    Client(ProxyApp(settings, telemetry=Keep())).post("/api/generate", json={"inputs": "Hi"})
+    assert records[-1].body_bytes == len(b'{"inputs": "Hi"}')

@@ -1,74 +1,76 @@
-"""The token from AWS Secrets Manager (through moto), cached, and the errors when it is missing."""
+"""The core's token source: the environment only, and a clear answer when only an AWS secret ARN is set."""
 
 from __future__ import annotations
 
-import boto3
-import pytest
-from moto import mock_aws
+import json
+import subprocess
+import sys
+from pathlib import Path
 
-from shared import credentials
+import pytest
+
+from shared.credentials import ENVIRONMENT
 from shared.errors import ProxyError
 from shared.settings import Settings
 from tests.conftest import TEST_TOKEN, client_for, post_json
 
-
-@pytest.fixture
-def aws(monkeypatch):
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    credentials.clear_cache()
-    with mock_aws():
-        yield boto3.client("secretsmanager", region_name="us-east-1")
-    credentials.clear_cache()
+ROOT = Path(__file__).resolve().parents[2]
+ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-AbCdEf"
 
 
-@pytest.mark.parametrize("secret", [TEST_TOKEN, f'{{"HF_TOKEN": "{TEST_TOKEN}"}}', f'{{"token": "{TEST_TOKEN}"}}'])
-def test_token_comes_from_the_secret_as_plain_text_or_json(aws, secret):
-    arn = aws.create_secret(Name="hfproxy/token", SecretString=secret)["ARN"]
-    assert credentials.resolve_token(Settings(hf_token_secret_arn=arn)) == TEST_TOKEN
+def test_the_token_comes_from_the_settings():
+    """GIVEN HF_TOKEN (and an ARN beside it); THEN the core's source answers HF_TOKEN."""
+    assert ENVIRONMENT(Settings(hf_token=TEST_TOKEN, hf_token_secret_arn=ARN)) == TEST_TOKEN
+    assert ENVIRONMENT.configured(Settings(hf_token=TEST_TOKEN))
 
 
-def test_secret_is_cached_in_process(aws):
-    arn = aws.create_secret(Name="hfproxy/token", SecretString="first")["ARN"]
-    settings = Settings(hf_token_secret_arn=arn, secret_max_age=300)
-    assert credentials.resolve_token(settings) == "first"
-    aws.put_secret_value(SecretId=arn, SecretString="second")
-    assert credentials.resolve_token(settings) == "first"
-    credentials.clear_cache()
-    assert credentials.resolve_token(settings) == "second"
-
-
-def test_missing_secret_is_a_500_naming_the_setting(aws):
-    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf"
+@pytest.mark.parametrize(("arn", "named"), [(None, "HF_TOKEN"), (ARN, "HF_TOKEN_SECRET_ARN")])
+def test_no_token_is_a_500_naming_the_setting(arn, named):
+    """GIVEN no HF_TOKEN (with or without an ARN); THEN server_misconfigured names what to set."""
     with pytest.raises(ProxyError) as err:
-        credentials.resolve_token(Settings(hf_token_secret_arn=arn))
-    assert err.value.status == 500 and "HF_TOKEN_SECRET_ARN" in err.value.message
+        ENVIRONMENT(Settings(hf_token_secret_arn=arn))
+    assert err.value.status == 500 and err.value.code == "server_misconfigured"
+    assert named in err.value.message
+    assert not ENVIRONMENT.configured(Settings(hf_token_secret_arn=arn))
 
 
-def test_secret_without_a_token_key_is_a_500(aws):
-    arn = aws.create_secret(Name="hfproxy/token", SecretString='{"other": "x"}')["ARN"]
-    with pytest.raises(ProxyError, match="server_misconfigured"):
-        credentials.resolve_token(Settings(hf_token_secret_arn=arn))
+def test_an_arn_outside_aws_is_answered_with_the_setting_named(settings, upstream):
+    """GIVEN the core app with only HF_TOKEN_SECRET_ARN; WHEN a model route is called
+    THEN the JSON error names HF_TOKEN_SECRET_ARN, nothing goes upstream, and health says misconfigured."""
+    client = client_for(settings.with_changes(hf_token=None, hf_token_secret_arn=ARN))
+    resp = post_json(client, "/api/generate", {"inputs": "Hi"})
+    assert resp.status_code == 500 and resp.json["code"] == "server_misconfigured"
+    assert "HF_TOKEN_SECRET_ARN" in resp.json["error"] and "HF_TOKEN" in resp.json["error"]
+    assert upstream.received == []
+    assert client.get("/api/health").json["status"] == "misconfigured"
 
 
-def test_generate_sends_the_secret_token_upstream(aws, settings, upstream):
-    arn = aws.create_secret(Name="hfproxy/token", SecretString=TEST_TOKEN)["ARN"]
-    client = client_for(settings.with_changes(hf_token=None, hf_token_secret_arn=arn))
-    assert post_json(client, "/api/generate", {"inputs": "Hi"}).status_code == 200
-    assert upstream.received[-1].headers["authorization"] == f"Bearer {TEST_TOKEN}"
+def test_the_vercel_entry_answers_an_arn_without_powertools():
+    """GIVEN Vercel's entry in a process where aws-lambda-powertools and boto3 cannot be imported (its
+    bundle has neither) and only HF_TOKEN_SECRET_ARN set; WHEN /api/generate is called
+    THEN the answer is the documented server_misconfigured JSON naming the setting, not internal_error."""
+    code = """
+import json, os, sys
+for name in ("aws_lambda_powertools", "boto3", "botocore"):
+    sys.modules[name] = None  # import raises ImportError, as in a bundle without them
+from werkzeug.test import Client
+from api.index import app
+resp = Client(app).post("/api/generate", json={"inputs": "Hi"})
+print(json.dumps({"status": resp.status_code, "body": resp.json}))
+"""
+    env = {"PATH": "/usr/bin:/bin", "HF_TOKEN_SECRET_ARN": ARN, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=ROOT)
+    answer = json.loads(out.stdout)
+    assert answer["status"] == 500 and answer["body"]["code"] == "server_misconfigured", answer
+    assert "HF_TOKEN_SECRET_ARN" in answer["body"]["error"]
 
 
-def test_env_token_does_not_import_boto3():
-    import subprocess
-    import sys
-
+def test_the_core_never_imports_boto3():
+    """GIVEN a token or an ARN; WHEN the core resolves the token; THEN boto3 and powertools stay unimported."""
     code = (
-        "import sys; from shared.settings import Settings; from shared.credentials import resolve_token;"
-        "resolve_token(Settings(hf_token='x')); print('boto3' in sys.modules)"
+        "import sys; from shared.settings import Settings; from shared.credentials import ENVIRONMENT;"
+        "ENVIRONMENT(Settings(hf_token='x', hf_token_secret_arn='arn'));"
+        "print(any(m in sys.modules for m in ('boto3', 'aws_lambda_powertools')))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"

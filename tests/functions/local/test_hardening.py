@@ -5,35 +5,33 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
+from contextlib import ExitStack
 
 import pytest
 
 from functions.local import server as local_server
 from functions.local.server import ThreadingWSGIServer, serve
+from shared.adapter import CLIENT_IP_KEY
 from shared.app import ProxyApp
 from shared.settings import Settings
+from tests.fakes.http_server import running
 
 BODY = json.dumps({"inputs": "Hello"}).encode()
 
 
 @pytest.fixture
 def started():
-    servers = []
+    with ExitStack() as stack:
 
-    def start(settings: Settings | None = None, static: bool = True, **attrs):
-        httpd = serve(ProxyApp(settings or Settings(demo_mode=True)), port=0, static=static)
-        for key, value in attrs.items():
-            setattr(httpd, key, value)
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        servers.append(httpd)
-        return httpd.server_port
+        def start(settings: Settings | None = None, static: bool = True, **attrs):
+            httpd = serve(ProxyApp(settings or Settings(demo_mode=True)), port=0, static=static)
+            for key, value in attrs.items():
+                setattr(httpd, key, value)
+            stack.enter_context(running(httpd))
+            return httpd.server_port
 
-    yield start
-    for httpd in servers:
-        httpd.shutdown()
-        httpd.server_close()
+        yield start
 
 
 def connect(port: int) -> socket.socket:
@@ -232,12 +230,7 @@ def test_the_peer_address_is_in_the_environ():
 
     httpd = ThreadingWSGIServer(("127.0.0.1", 0), local_server._Handler)
     httpd.set_app(app)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        with connect(httpd.server_port) as sock:
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert read_response(sock)[0] == 200
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-    assert seen[0]["hfproxy.client_ip"] == "127.0.0.1"
+    with running(httpd), connect(httpd.server_port) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(sock)[0] == 200
+    assert seen[0][CLIENT_IP_KEY] == "127.0.0.1"

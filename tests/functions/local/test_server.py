@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-import threading
+from contextlib import ExitStack
 
 import pytest
 import requests
@@ -11,6 +11,7 @@ import requests
 from functions.local.server import local_settings, serve
 from shared.app import ProxyApp
 from shared.settings import TOKEN_VARIABLES
+from tests.fakes.http_server import running as serving
 
 
 @pytest.fixture
@@ -22,18 +23,8 @@ def clean_env(monkeypatch):
 
 @pytest.fixture
 def running():
-    servers = []
-
-    def start(settings):
-        server = serve(ProxyApp(settings), port=0)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with ExitStack() as stack:
+        yield lambda settings: stack.enter_context(serving(serve(ProxyApp(settings), port=0)))
 
 
 def test_without_a_token_the_local_server_runs_in_demo_mode(clean_env, running, tmp_path):

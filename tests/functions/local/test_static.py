@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,13 @@ from functions.local.server import serve
 from functions.local.static import PUBLIC_DIR
 from shared.app import ProxyApp
 from shared.settings import Settings
+from tests.fakes.http_server import running
 
 
 @pytest.fixture
 def base_url():
-    server = serve(ProxyApp(Settings(demo_mode=True)), port=0, static=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with running(serve(ProxyApp(Settings(demo_mode=True)), port=0, static=True)) as url:
+        yield url
 
 
 def test_root_is_the_demo_page_and_its_assets_are_served(base_url):

@@ -14,6 +14,7 @@ from functions.local.server import ThreadingWSGIServer, _Handler
 from shared.app import ProxyApp
 from shared.telemetry import RequestRecord
 from tests.fakes import hf_chat
+from tests.fakes.http_server import running
 
 BODY = json.dumps({"messages": [{"role": "user", "content": "Hello"}], "stream": True}).encode()
 
@@ -56,10 +57,8 @@ def observed(chat_settings):
         server_class=ObservedServer,
         handler_class=_Handler,
     )
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd, telemetry
-    httpd.shutdown()
-    httpd.server_close()
+    with running(httpd):
+        yield httpd, telemetry
 
 
 @pytest.fixture

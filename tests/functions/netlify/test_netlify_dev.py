@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 
 import pytest
 import requests
@@ -21,6 +20,7 @@ from functions.local.server import serve
 from shared.app import ProxyApp
 from shared.settings import Settings
 from tests.deploy_tools import TOOLS_BIN, copy_checkout, free_port, tool, wait_for_http
+from tests.fakes.http_server import running
 
 pytestmark = pytest.mark.deploy_tools
 
@@ -32,11 +32,8 @@ OTHER = "a-different-backend-secret-" * 3
 def backend():
     """GIVEN the Python proxy on loopback (demo mode: no upstream needed), requiring a signed proxy."""
     proxy = ProxyApp(Settings(demo_mode=True, proxy_signature_secret=SECRET))
-    server = serve(proxy, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield proxy, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with running(serve(proxy, port=0)) as url:
+        yield proxy, url
 
 
 @pytest.fixture(scope="module")

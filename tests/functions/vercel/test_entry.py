@@ -7,7 +7,6 @@ werkzeug's threaded server stands in for Vercel's Python runtime (which also cal
 from __future__ import annotations
 
 import importlib.util
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from shared.app import ProxyApp
 from shared.routes import ROUTES
 from shared.settings import Settings
 from tests.conftest import MODEL_PATH, TEST_TOKEN, refused_url
-from tests.fakes.http_server import Reply
+from tests.fakes.http_server import Reply, running
 
 ENTRY = Path(__file__).resolve().parents[3] / "api" / "index.py"
 
@@ -53,12 +52,8 @@ def entry_app(entry) -> ProxyApp:
 
 @pytest.fixture
 def base_url(entry) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, entry.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with running(make_server("127.0.0.1", 0, entry.app, threaded=True)) as url:
+        yield url
 
 
 def test_the_entry_exposes_one_wsgi_app_and_nothing_else():

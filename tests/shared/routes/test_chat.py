@@ -7,8 +7,8 @@ import json
 import pytest
 from werkzeug.test import Client
 
+from shared.adapter import CAN_STREAM_KEY
 from shared.app import ProxyApp
-from shared.http import CAN_STREAM_KEY
 from shared.telemetry import RequestRecord
 from tests.conftest import TEST_TOKEN, post_json
 from tests.fakes import hf_chat

@@ -8,8 +8,8 @@ import threading
 import pytest
 from werkzeug.test import Client
 
+from shared.adapter import CAN_STREAM_KEY
 from shared.app import ProxyApp
-from shared.http import CAN_STREAM_KEY
 from shared.upstreams import sse
 from tests.conftest import post_json
 from tests.fakes import hf_chat

@@ -104,7 +104,7 @@ def test_slow_upstream_is_504_before_the_deadline(settings, upstream):
     resp = post_json(client, "/api/generate", {"inputs": "Hi"})
     elapsed = time.monotonic() - started
     assert resp.status_code == 504 and resp.json["code"] == "upstream_timeout"
-    assert elapsed < 0.9
+    assert elapsed < 0.5 + 1.0  # the deadline plus generous slack; a missed deadline answers at 3 s
 
 
 def test_refused_connection_is_502_unreachable(settings):
