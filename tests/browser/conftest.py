@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from functions.local.server import serve
+from shared.adapter import CAN_STREAM_KEY
 from shared.app import ProxyApp
-from shared.http import CAN_STREAM_KEY
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from shared.adapter import CAN_STREAM_KEY
 from shared.app import ProxyApp
 from shared.settings import Settings
 from tests.browser.conftest import like_lambda
