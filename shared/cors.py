@@ -12,7 +12,9 @@ from shared.http import Request, Response
 from shared.settings import Settings
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
-EXPOSED_HEADERS = "Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, X-HFProxy-Mode, X-HFProxy-Streaming"
+EXPOSED_HEADERS = (
+    "Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, X-HFProxy-Mode, X-HFProxy-Streaming, X-HFProxy-Model"
+)
 
 
 def allow_origin_value(settings: Settings, origin: str | None) -> str | None:

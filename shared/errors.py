@@ -154,25 +154,15 @@ def upstream_quota_exceeded() -> ProxyError:
     )
 
 
-def model_not_served(setting: str = "HF_INFERENCE_URL") -> ProxyError:
+def model_not_served(setting: str = "HF_INFERENCE_URL", said: str | None = None) -> ProxyError:
+    """The upstream does not serve the configured model (404, 410, or a 400 "model/task not supported
+    by provider"): the operator's configuration, not the caller's input (docs/model-availability.md)."""
+    why = f" (Hugging Face said: {said.rstrip('. ')})" if said else ""
     return ProxyError(
         502,
         "model_not_served",
-        f"Hugging Face does not serve this model at the configured URL; the operator must change {setting}.",
+        f"Hugging Face does not serve the configured model{why}; the operator must change {setting}.",
     )
-
-
-def upstream_retired(setting: str = "HF_INFERENCE_URL") -> ProxyError:
-    return ProxyError(
-        502,
-        "upstream_retired",
-        f"Hugging Face says the URL is retired, use router.huggingface.co: the operator must update {setting}.",
-    )
-
-
-def model_not_supported(message: str | None) -> ProxyError:
-    """The router's OpenAI-style 400 ``model_not_supported``: no enabled provider serves the model."""
-    return ProxyError(400, "model_not_supported", message or "No Hugging Face provider serves this model.")
 
 
 def model_access_denied() -> ProxyError:

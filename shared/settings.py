@@ -100,6 +100,11 @@ def choice(*choices: str) -> Parser:
     return parse
 
 
+def _off_when_empty(env: Mapping[str, str], name: str, default: str) -> str:
+    """Absent: the default; set to an empty string: "" (the feature is off)."""
+    return env[name].strip() if name in env else default
+
+
 def _api_name(env: Mapping[str, str], name: str, default: str) -> str:
     return (_text(env, name, default) or "").strip("/") or default
 
@@ -199,6 +204,12 @@ class Settings:
         text,
         "Model used when a chat request names none (first of CHAT_MODELS).",
     )
+    generate_fallback_model: str = setting(
+        "GENERATE_FALLBACK_MODEL",
+        DEFAULT_CHAT_MODELS[0],
+        _off_when_empty,
+        "Chat model that answers /api/generate when its model is not served (default: CHAT_DEFAULT_MODEL; empty: off).",
+    )
     chat_max_messages: int = setting(
         "CHAT_MAX_MESSAGES", 32, number(int, 1, 1000), "Most messages in one chat request."
     )
@@ -262,6 +273,8 @@ class Settings:
         if values["quota_store"] != "memory" and 2 * values["quota_store_timeout"] > values["request_deadline"]:
             # a store call starts only when it can time out before the deadline (shared.limits.store)
             raise ConfigError("Setting QUOTA_STORE_TIMEOUT_SECONDS must be at most half of REQUEST_DEADLINE_SECONDS.")
+        if "GENERATE_FALLBACK_MODEL" not in env:
+            values["generate_fallback_model"] = values["chat_default_model"]
         return cls(**values)
 
     def origin_allowed(self, origin: str) -> bool:

@@ -26,6 +26,7 @@ class RequestRecord:
     body_bytes: int = 0
     prompt_chars: int | None = None
     model: str | None = None
+    answered_by: str | None = None  # /api/generate: the model that really answered (GENERATE_FALLBACK_MODEL's)
     upstream: str | None = None  # which upstream client answered ("hf-inference", "demo", ...)
     upstream_status: int | None = None
     upstream_ms: float | None = None

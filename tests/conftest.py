@@ -38,8 +38,13 @@ def upstream(_hf_server: FakeServer) -> Iterator[FakeServer]:
 
 @pytest.fixture
 def settings(upstream: FakeServer) -> Settings:
+    """The fake upstream's settings; GENERATE_FALLBACK_MODEL off (its own tests turn it on)."""
     return Settings(
-        hf_token=TEST_TOKEN, hf_inference_url=upstream.url + MODEL_PATH, request_deadline=5.0, deadline_margin=0.2
+        hf_token=TEST_TOKEN,
+        hf_inference_url=upstream.url + MODEL_PATH,
+        request_deadline=5.0,
+        deadline_margin=0.2,
+        generate_fallback_model="",
     )
 
 

@@ -2,7 +2,7 @@
 
 One URL for every model; the model id travels in the body
 (https://huggingface.co/docs/inference-providers/tasks/chat-completion). Errors use the status
-map of :mod:`shared.upstreams.hf_inference` (the router answers OpenAI-style bodies such as
+map of :mod:`shared.upstreams.hf_status` (the router answers OpenAI-style bodies such as
 ``{"error": {"message", "type": "invalid_request_error", "param": "model", "code":
 "model_not_supported"}}``). Streams are OpenAI ``chat.completion.chunk`` events ending in
 ``data: [DONE]``; an error inside a 200 stream arrives as ``data: {"error": ...}``
@@ -22,20 +22,35 @@ NAME = "hf-router-chat"
 URL_SETTING = "HF_CHAT_URL or CHAT_MODELS"
 
 
-def complete(payload: dict, *, token: str, settings: Settings, deadline: Deadline, record: RequestRecord) -> bytes:
-    """POST a non-streamed chat request; return the upstream's JSON unchanged (token redacted)."""
+def complete(
+    payload: dict,
+    *,
+    token: str,
+    settings: Settings,
+    deadline: Deadline,
+    record: RequestRecord,
+    url_setting: str = URL_SETTING,
+) -> bytes:
+    """POST a non-streamed chat request; return the upstream's JSON unchanged (token redacted).
+    ``url_setting`` names what the operator changes when the model is not served."""
     record.upstream_attempts += 1
     resp = transport.request(
         "POST", settings.hf_chat_url, token=token, settings=settings, deadline=deadline, json_body=payload
     )
     record.upstream_status, record.upstream_ms = resp.status, round(resp.elapsed_ms, 1)
     if resp.status != 200:
-        raise hf_status.map_error(resp, token, url_setting=URL_SETTING)
+        raise hf_status.map_error(resp, token, url_setting=url_setting)
     return transport.without_token(resp.body, resp.json(), token)
 
 
 def open_stream(
-    payload: dict, *, token: str, settings: Settings, deadline: Deadline, record: RequestRecord
+    payload: dict,
+    *,
+    token: str,
+    settings: Settings,
+    deadline: Deadline,
+    record: RequestRecord,
+    url_setting: str = URL_SETTING,
 ) -> sse.UpstreamStream | bytes:
     """Start a streamed chat request: the text-generation stream opener, on the chat URL."""
     return hf_inference.open_stream(
@@ -45,7 +60,7 @@ def open_stream(
         deadline=deadline,
         record=record,
         url=settings.hf_chat_url,
-        url_setting=URL_SETTING,
+        url_setting=url_setting,
     )
 
 

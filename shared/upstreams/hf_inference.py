@@ -19,7 +19,13 @@ NAME = "hf-inference"
 
 
 def generate(
-    payload: dict, *, token: str, settings: Settings, deadline: Deadline, record: RequestRecord | None = None
+    payload: dict,
+    *,
+    token: str,
+    settings: Settings,
+    deadline: Deadline,
+    record: RequestRecord | None = None,
+    url_setting: str = "HF_INFERENCE_URL",
 ) -> bytes:
     """POST the payload; return the upstream's success body unchanged, or raise a ProxyError."""
     record = record or RequestRecord("", "", "")
@@ -36,7 +42,7 @@ def generate(
         if wait is not None and record.upstream_attempts < hf_status.MAX_ATTEMPTS and wait + 0.5 < room:
             time.sleep(wait)  # the upstream asked us to come back; the deadline still allows it
             continue
-        raise hf_status.map_error(resp, token, wait)
+        raise hf_status.map_error(resp, token, wait, url_setting=url_setting)
 
 
 def open_stream(

@@ -1,14 +1,18 @@
 """The Hugging Face status map, shared by every Hugging Face API client (hf-inference, router chat).
 
-400 ``model_not_supported`` (router, OpenAI-style body) -> 400 with the router's sentence; 403
-about a gated model -> no access; 401/403 -> our token was rejected; 402 -> credits; 404 -> model
-not served; 410 -> the retired api-inference host; 400/422 -> the caller's input; 429 -> rate
-limit; 503 + estimated_time -> loading; 504 -> timeout; anything else -> 502.
+"This model is not here" is the operator's configuration, never the caller's input: 404, 410, a
+400 whose ``error.code`` is ``model_not_supported`` (router, OpenAI-style body), and a 400 whose
+message says the model or task is not supported by the provider all become 502
+``model_not_served`` naming the setting to change (the wordings and where each was reported:
+docs/model-availability.md). Then: 403 about a gated model -> no access; 401/403, or a 400 about
+an invalid token -> our token was rejected; 402 -> credits; 400/413/422 -> the caller's input;
+429 -> rate limit; 503 + estimated_time -> loading; 504 -> timeout; anything else -> 502.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from shared import errors
 from shared.upstreams import sse, transport
@@ -20,6 +24,28 @@ MAX_LOADING_WAIT = 30.0  # never wait longer than this for one loading announcem
 # only while the deadline leaves room for the wait and an answer.
 MAX_ATTEMPTS = 3
 MIN_RETRY_WAIT = 1.0
+
+# The model or task is not served by the provider (docs/model-availability.md has the table):
+# "Model not supported by provider hf-inference" / "... together"
+#   (https://github.com/huggingface/huggingface.js/issues/2225),
+# "Task 'text-generation' not supported for provider. Available tasks: ['conversational']"
+#   (https://github.com/huggingface/hub-docs/issues/1766),
+# "The requested model 'x/y' is not supported by any provider you have enabled."
+#   (https://github.com/cline/cline/issues/5098),
+# "Model x is not supported for task text-generation and provider nebius"
+#   (https://github.com/huggingface/huggingface_hub/issues/3196).
+# The subject must be the model or the task, so "`stream` is not supported for this model" or
+# "Parameter 'n' is not supported by provider x" stay the caller's 400.
+NOT_SERVED = re.compile(
+    r"\b(?:model|task)\b[^\n]{0,200}?\bnot\s+(?:supported|available)\b[^\n]{0,120}?\b(?:provider|task)",
+    re.IGNORECASE,
+)
+NOT_SERVED_CODES = {"model_not_supported", "model_not_found"}  # OpenAI-style error.code
+# "Authorization header is correct, but the token seems invalid"; not "`inputs` tokens + ... <= 1024".
+BAD_TOKEN = re.compile(
+    r"\btoken\b[^\n]{0,40}?\b(?:invalid|expired|revoked)|\binvalid\b[^\n]{0,30}?\b(?:token|credentials)\b",
+    re.IGNORECASE,
+)
 
 
 def loading_wait(resp: transport.UpstreamResponse) -> float | None:
@@ -45,18 +71,14 @@ def map_error(
     """
     status = resp.status
     message = transport.safe_upstream_message(resp.body, token)
-    if status == 400 and openai_error_code(resp.body) == "model_not_supported":
-        return errors.model_not_supported(message)
+    if not_served(status, resp.body, message):
+        return errors.model_not_served(url_setting, message)
     if status == 403 and message and ("gated" in message.lower() or "access" in message.lower()):
         return errors.model_access_denied()
-    if status in (401, 403) or (status == 400 and message and "token" in message.lower()):
+    if status in (401, 403) or (status == 400 and message and BAD_TOKEN.search(message)):
         return errors.upstream_auth_failed()
     if status == 402:
         return errors.upstream_quota_exceeded()
-    if status == 404:
-        return errors.model_not_served(url_setting)
-    if status == 410:
-        return errors.upstream_retired(url_setting)
     if status in (400, 413, 422):
         return errors.upstream_rejected_request(message)
     if status == 429:
@@ -68,6 +90,15 @@ def map_error(
     if status == 504:
         return errors.upstream_timeout()
     return errors.upstream_error(status)
+
+
+def not_served(status: int, body: bytes, message: str | None) -> bool:
+    """Whether the upstream says it does not serve this model (or this task) at all."""
+    if status in (404, 410):
+        return True
+    if status not in (400, 422):
+        return False
+    return openai_error_code(body) in NOT_SERVED_CODES or bool(message and NOT_SERVED.search(message))
 
 
 def openai_error_code(body: bytes) -> str | None:

@@ -263,6 +263,7 @@ def relay(
     error_of: Callable[[Event], errors.ProxyError | None],
     record: RequestRecord | None = None,
     final_required: bool = True,
+    convert: Callable[[Event], Iterable[Any]] | None = None,
 ) -> Iterator[bytes]:
     """Re-send the upstream's events to our client one by one, as they arrive.
 
@@ -272,6 +273,8 @@ def relay(
     When our client goes away, the server closes this generator: the upstream connection is
     dropped at once, so the model stops generating for nobody. Events are re-encoded (one
     ``data:`` per line, token redacted) rather than copied, so nothing else of the upstream leaks.
+    ``convert`` turns each upstream event into the data of zero or more events of another shape
+    (the /api/generate fallback answers chat chunks as text-generation tokens).
     """
     outcome = "done"
     try:
@@ -280,7 +283,10 @@ def relay(
                 failure = error_of(event)
                 if failure is not None:
                     raise failure
-                yield encode(redaction.redact_event_data(event.data, token), _event_name(event, token))
+                if convert is None:
+                    yield encode(redaction.redact_event_data(event.data, token), _event_name(event, token))
+                for data in convert(event) if convert is not None else ():
+                    yield encode(redaction.redact_event_data(json.dumps(data, ensure_ascii=False), token))
                 if is_final(event):
                     return
             if final_required:

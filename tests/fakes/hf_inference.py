@@ -51,3 +51,53 @@ ERROR_ROWS = {
     "gateway_timeout_504": Reply(504, body=b"<html>504 Gateway Time-out</html>", content_type="text/html"),
     "bad_json_200": Reply(200, body=b"<html>not json</html>", content_type="text/html"),
 }
+
+
+# "This model is not here", as Hugging Face has answered it (docs/model-availability.md).
+NOT_SERVED_ROWS = {
+    "provider_400": Reply(400, json={"error": "Model not supported by provider hf-inference"}),
+    "provider_lowercase_400": Reply(400, json={"error": "model not supported by provider Together."}),
+    "task_400": Reply(
+        400, json={"error": "Task 'text-generation' not supported for provider. Available tasks: ['conversational']"}
+    ),
+    "task_and_provider_400": Reply(
+        400,
+        json={
+            "error": "Model openai-community/gpt2 is not supported for task text-generation and provider nebius. "
+            "Supported task: conversational."
+        },
+    ),
+    "router_model_not_supported_400": Reply(
+        400,
+        json={
+            "error": {
+                "message": "The requested model 'openai-community/gpt2' is not supported by any provider you have enabled.",
+                "type": "invalid_request_error",
+                "param": "model",
+                "code": "model_not_supported",
+            }
+        },
+    ),
+    "router_code_only_400": Reply(
+        400, json={"error": {"message": "Unknown.", "type": "invalid_request_error", "code": "model_not_supported"}}
+    ),
+    "not_found_404": ERROR_ROWS["not_found_404"],
+    "not_found_json_404": Reply(404, json={"error": "Model openai-community/gpt2 does not exist"}),
+    "retired_410": ERROR_ROWS["retired_410"],
+}
+
+# The caller's own input, refused: these stay 400 upstream_rejected_request.
+GENUINE_400_ROWS = {
+    "cannot_stream": Reply(400, json={"error": "`stream` is not supported for this model"}),
+    "tokens_validation": Reply(
+        400, json={"error": "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 1024"}
+    ),
+    "parameter_by_provider": Reply(400, json={"error": "Parameter 'logprobs' is not supported by provider together"}),
+    "temperature": Reply(400, json={"error": "Input validation error: `temperature` must be strictly positive"}),
+    "openai_invalid_value": Reply(
+        400,
+        json={
+            "error": {"message": "max_tokens is too large", "type": "invalid_request_error", "code": "invalid_value"}
+        },
+    ),
+}

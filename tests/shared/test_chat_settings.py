@@ -52,3 +52,18 @@ def test_bad_values_name_the_setting(env, names):
     with pytest.raises(ConfigError) as exc:
         Settings.from_env(env)
     assert names in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "fallback"),
+    [
+        ({}, DEFAULT_CHAT_MODELS[0]),
+        ({"CHAT_MODELS": "x/y,z/w", "CHAT_DEFAULT_MODEL": "z/w"}, "z/w"),
+        ({"GENERATE_FALLBACK_MODEL": " acme/chat "}, "acme/chat"),
+        ({"GENERATE_FALLBACK_MODEL": ""}, ""),
+        ({"GENERATE_FALLBACK_MODEL": "  "}, ""),
+    ],
+)
+def test_the_generate_fallback_follows_the_chat_default_and_empty_turns_it_off(env, fallback):
+    # GIVEN this environment  THEN /api/generate falls back to this chat model ("" = never)
+    assert Settings.from_env(env).generate_fallback_model == fallback

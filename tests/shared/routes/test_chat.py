@@ -139,7 +139,7 @@ def test_rejected_content_is_never_echoed(chat, upstream):
 @pytest.mark.parametrize(
     ("row", "status", "code", "says"),
     [
-        ("model_not_supported_400", 400, "model_not_supported", "is not supported by any provider you have enabled"),
+        ("model_not_supported_400", 502, "model_not_served", "is not supported by any provider you have enabled"),
         ("unauthorized_401", 502, "upstream_auth_failed", "HF_TOKEN"),
         ("credits_402", 502, "upstream_quota_exceeded", "credits"),
         ("gated_403", 502, "model_access_denied", "license"),

@@ -22,7 +22,7 @@ from tests.fakes.http_server import Reply
         ("unauthorized_401", 502, "upstream_auth_failed", "server's token"),
         ("credits_402", 502, "upstream_quota_exceeded", "credits"),
         ("not_found_404", 502, "model_not_served", "HF_INFERENCE_URL"),
-        ("retired_410", 502, "upstream_retired", "the URL is retired, use router.huggingface.co"),
+        ("retired_410", 502, "model_not_served", "Please use https://router.huggingface.co/ instead"),
         ("validation_422", 400, "upstream_rejected_request", "must be <= 1024"),
         ("rate_limited_429", 429, "upstream_rate_limited", "retry in 7 s"),
         ("server_error_500", 502, "upstream_error", "HTTP 500"),

@@ -1,0 +1,169 @@
+"""``/api/generate`` answered by a chat model, when the text-generation model is not served.
+
+Hugging Face keeps moving text generation off its serverless API (docs/model-availability.md), so
+when the configured model answers ``model_not_served`` the same request is asked once of
+``GENERATE_FALLBACK_MODEL`` through the router's chat completions (the :mod:`hf_chat` call path,
+same transport and deadline), and answered in the text-generation shape:
+
+- ``[{"generated_text": ...}]``, the prompt first when ``return_full_text`` is true, which is the
+  default of the hf-inference pipeline this route was built on (``TextGenerationPipeline``:
+  https://github.com/huggingface/transformers/blob/main/src/transformers/pipelines/text_generation.py);
+- streamed as TGI token events, ``{"index", "token": {"id", "text", "logprob", "special"},
+  "generated_text": null}``, ending with a special empty token that carries ``generated_text``
+  and ``details`` as TGI's last event does
+  (https://huggingface.co/docs/text-generation-inference/conceptual/streaming);
+- ``max_new_tokens`` -> ``max_tokens`` (capped by ``CHAT_MAX_TOKENS``), ``temperature`` (clamped
+  to the chat range 0..2), ``top_p``, ``stop``, ``seed`` mapped
+  (https://huggingface.co/docs/inference-providers/tasks/chat-completion); the other parameters
+  have no chat equivalent and are not sent; one sequence is answered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from shared import errors
+from shared.deadline import Deadline
+from shared.schemas.generate import GenerateRequest
+from shared.settings import Settings
+from shared.telemetry import RequestRecord
+from shared.upstreams import hf_chat, hf_status, sse
+
+NAME = hf_chat.NAME
+URL_SETTING = "GENERATE_FALLBACK_MODEL (or HF_CHAT_URL)"
+# A chat model answers a prompt; asked this way it continues it, as a text-generation model would.
+INSTRUCTION = "Continue the user's text. Reply with the continuation only, without repeating the text."
+MAX_CHAT_TEMPERATURE = 2.0
+_NO_SPACE_BEFORE = ".,;:!?)]}'\"-"
+_FINISH = {"length": "length", "stop": "eos_token"}  # chat finish_reason -> TGI finish_reason
+
+
+def chat_payload(body: GenerateRequest, model: str, settings: Settings, stream: bool) -> dict:
+    """The chat request for this text-generation request."""
+    params = body.parameters
+    wanted = (params.max_new_tokens if params else None) or settings.max_new_tokens
+    payload: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": body.text}],
+        "max_tokens": min(wanted, settings.chat_max_tokens),  # never more than ctx.admit counted
+    }
+    if params is not None:
+        if params.temperature is not None:
+            payload["temperature"] = min(float(params.temperature), MAX_CHAT_TEMPERATURE)
+        for name in ("top_p", "stop", "seed"):
+            if getattr(params, name) is not None:
+                payload[name] = getattr(params, name)
+    if stream:
+        payload["stream"] = True
+    return payload
+
+
+def complete(
+    body: GenerateRequest, *, model: str, token: str, settings: Settings, deadline: Deadline, record: RequestRecord
+) -> bytes:
+    """Ask the chat model without streaming; answer ``[{"generated_text"}]``."""
+    answer = hf_chat.complete(
+        chat_payload(body, model, settings, stream=False),
+        token=token,
+        settings=settings,
+        deadline=deadline,
+        record=record,
+        url_setting=URL_SETTING,
+    )
+    return from_completion(answer, body)
+
+
+def open_stream(
+    body: GenerateRequest, *, model: str, token: str, settings: Settings, deadline: Deadline, record: RequestRecord
+) -> sse.UpstreamStream | bytes:
+    return hf_chat.open_stream(
+        chat_payload(body, model, settings, stream=True),
+        token=token,
+        settings=settings,
+        deadline=deadline,
+        record=record,
+        url_setting=URL_SETTING,
+    )
+
+
+def from_completion(answer: bytes, body: GenerateRequest) -> bytes:
+    """A ``chat.completion`` body (token already redacted) as the text-generation answer."""
+    try:
+        message = json.loads(answer)["choices"][0]["message"]
+        text = message.get("content") or ""
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        raise errors.upstream_bad_response() from None
+    if not isinstance(text, str):
+        raise errors.upstream_bad_response()
+    continuation = seam(body.text, text) + text
+    return json.dumps([{"generated_text": _shown(body, continuation)}], ensure_ascii=False).encode()
+
+
+def relay(stream: sse.UpstreamStream, body: GenerateRequest, *, token: str, record: RequestRecord) -> Iterator[bytes]:
+    """The chat stream re-sent as TGI token events (errors and cut-offs as the chat relay has them)."""
+    return sse.relay(
+        stream,
+        token=token,
+        is_final=lambda event: event.data.strip() == sse.DONE,
+        error_of=lambda event: hf_status.stream_error(event, token),
+        record=record,
+        convert=TokenEvents(body),
+    )
+
+
+class TokenEvents:
+    """Chat ``chat.completion.chunk`` events -> TGI token events, the last at ``[DONE]``."""
+
+    def __init__(self, body: GenerateRequest) -> None:
+        self.body = body
+        self.parts: list[str] = []
+        self.finish: str | None = None
+
+    def __call__(self, event: sse.Event) -> list[dict]:
+        if event.data.strip() == sse.DONE:
+            return [self.final()]
+        data = event.json()
+        choices = data.get("choices") if isinstance(data, dict) else None
+        choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else {}
+        if choice.get("finish_reason"):
+            self.finish = str(choice["finish_reason"])
+        delta = choice.get("delta")
+        text = delta.get("content") if isinstance(delta, dict) else None
+        if not isinstance(text, str) or not text:
+            return []
+        if not self.parts:
+            text = seam(self.body.text, text) + text
+        self.parts.append(text)
+        return [_token_event(len(self.parts), text, special=False)]
+
+    def final(self) -> dict:
+        event = _token_event(len(self.parts) + 1, "", special=True)
+        params = self.body.parameters
+        event["generated_text"] = _shown(self.body, "".join(self.parts))
+        event["details"] = {
+            "finish_reason": _FINISH.get(self.finish or "stop", "eos_token"),
+            "generated_tokens": len(self.parts),  # chunks: the router does not count tokens per chunk
+            "seed": params.seed if params else None,
+        }
+        return event
+
+
+def _token_event(index: int, text: str, *, special: bool) -> dict:
+    token = {"id": index, "text": text, "logprob": 0.0, "special": special}
+    return {"index": index, "token": token, "generated_text": None, "details": None}
+
+
+def seam(prompt: str, text: str) -> str:
+    """A space between the prompt and a continuation that starts a new word (a chat model's answer
+    does not begin with the space a text-generation model's next token carries)."""
+    if not prompt or not text or prompt[-1].isspace() or text[0].isspace() or text[0] in _NO_SPACE_BEFORE:
+        return ""
+    return " "
+
+
+def _shown(body: GenerateRequest, continuation: str) -> str:
+    params = body.parameters
+    full = params is None or params.return_full_text is None or params.return_full_text
+    return body.text + continuation if full else continuation
