@@ -74,11 +74,14 @@ def generate_target(url: str) -> tuple[str, str] | None:
 def _check(ctx: Context) -> dict:
     s = ctx.settings
     if not s.has_credentials:
-        missing = {"state": "unknown", "reason": "hf_credentials_not_set"}
-        return {"generate": dict(missing), "chat": dict(missing), "predict": dict(missing)}
+        return _all_unknown("hf_credentials_not_set")
     from shared.upstreams import hub
 
-    token = ctx.read_token()
+    try:
+        token = ctx.read_token()
+    except errors.ProxyError:  # HF_TOKEN_SECRET_ARN unreadable (logged by shared.credentials)
+        return _all_unknown("hf_credentials_unreadable")
+    ctx.record.upstream = "hub"
     deadline = Deadline(ctx.deadline.expires_at - 0.1)  # keep a moment to answer
     jobs: dict[str, Any] = {}
     # Not a `with` block: leaving it would wait for a straggler; each call is bounded by the deadline.
@@ -107,6 +110,10 @@ def _check(ctx: Context) -> dict:
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     return _routes(s, target, results)
+
+
+def _all_unknown(reason: str) -> dict:
+    return {route: {"state": "unknown", "reason": reason} for route in ("generate", "chat", "predict")}
 
 
 def _result(job: Any) -> dict:
