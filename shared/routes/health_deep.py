@@ -24,6 +24,7 @@ from shared.telemetry import RequestRecord
 CACHE_SECONDS = 300.0  # five minutes: provider mappings change in days, not seconds
 UNSURE_CACHE_SECONDS = 30.0  # an unanswered check is asked again sooner
 ROUTER_HOST = "router.huggingface.co"
+ROUTER_POLICIES = ("fastest", "cheapest", "preferred")
 DEMO = {"state": "demo", "detail": "answered locally by the proxy (DEMO_MODE); no upstream is called"}
 
 _cache: dict[tuple, tuple[float, float, dict]] = {}  # key -> (expires monotonic, checked_at epoch, routes)
@@ -71,6 +72,14 @@ def generate_target(url: str) -> tuple[str, str] | None:
     return segments[0], "/".join(segments[2:])
 
 
+def chat_target(model: str) -> tuple[str, str | None]:
+    """(repository, pinned provider) of a chat model: ``model:groq`` pins a provider; the router's
+    selection policies ``:fastest``, ``:cheapest``, ``:preferred`` pin none
+    (https://huggingface.co/docs/inference-providers/en/index)."""
+    repo, _, suffix = model.partition(":")
+    return repo, (suffix if suffix and suffix not in ROUTER_POLICIES else None)
+
+
 def _check(ctx: Context) -> dict:
     s = ctx.settings
     if not s.has_credentials:
@@ -100,8 +109,9 @@ def _check(ctx: Context) -> dict:
                 deadline=deadline,
             )
         for model in s.chat_models:
+            repo, pinned = chat_target(model)
             jobs[f"chat:{model}"] = pool.submit(
-                hub.model_status, model, "conversational", provider=None, token=token, settings=s, deadline=deadline
+                hub.model_status, repo, "conversational", provider=pinned, token=token, settings=s, deadline=deadline
             )
         if s.llama_space_url:
             jobs["predict"] = pool.submit(_space_status, token, s, deadline)

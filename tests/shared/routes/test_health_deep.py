@@ -279,3 +279,14 @@ def test_the_docs_quote_the_cache_times_the_code_uses():
     doc = (Path(__file__).resolve().parents[3] / "docs" / "api.md").read_text()
     assert f"**{health_deep.CACHE_SECONDS:.0f} s**" in doc
     assert f"**{health_deep.UNSURE_CACHE_SECONDS:.0f} s**" in doc
+
+
+def test_a_pinned_chat_provider_must_be_the_one_serving_and_a_policy_pins_none(hub):
+    # GIVEN CHAT_MODELS pinning Qwen to groq (the Hub lists together and novita) and a :fastest policy
+    pinned, policy = f"{QWEN}:groq", f"{QWEN}:fastest"
+    settings = deep_settings(hub, chat_models=(pinned, policy), chat_default_model=policy)
+    models = deep(settings).json["deep"]["routes"]["chat"]["models"]
+    # THEN the pinned one is not served by groq; the policy one is live; the Hub was asked for the repository
+    assert models[pinned]["state"] == "not_served" and models[pinned]["reason"] == "not_served_by_groq"
+    assert models[policy]["state"] == "live"
+    assert all(":" not in r.path.split("?")[0] for r in hub.received)
