@@ -243,20 +243,76 @@ async function ask(event) {
   }
 }
 
+async function getHealth(query) {
+  const resp = await fetch(`api/health${query}`, { headers: { Accept: "application/json" } });
+  return resp.ok ? resp.json() : null;
+}
+
 // The chat model list is the server's allowlist (GET /api/health); until it arrives, or if it
 // cannot be read, "Server default" sends no model and the server uses its default.
-async function loadChatModels() {
+function showChatModels(health) {
+  const chat = health && health.upstreams ? health.upstreams.chat : null;
+  if (!chat || !Array.isArray(chat.models) || !chat.models.length) return;
+  const options = chat.models
+    .filter((model) => typeof model === "string")
+    .map((model) => new Option(model, model, model === chat.default_model, model === chat.default_model));
+  $("chat-model").replaceChildren(...options);
+}
+
+const MODES = {
+  demo: "Demo mode: answers are canned text made by the proxy; no model is called.",
+  live: "Live mode: answers come from Hugging Face.",
+  misconfigured: "Misconfigured: the server has no Hugging Face token (HF_TOKEN), so every model call fails.",
+};
+const ROUTE_NAMES = { chat: "Chat /api/chat", generate: "gpt2 /api/generate", predict: "Llama /api/predict" };
+const STATES = {
+  live: "live",
+  demo: "demo, answered locally",
+  not_served: "not served: the operator must change its setting",
+  gated: "gated: the server's token may not use it yet",
+  unknown: "unknown",
+};
+
+function showMode(health) {
+  const mode = !health ? "unreachable" : health.status === "misconfigured" ? "misconfigured" : health.mode;
+  $("deploy-mode").dataset.mode = mode;
+  $("deploy-mode").textContent = MODES[mode] || "The proxy's health check did not answer.";
+}
+
+// One line per route from GET /api/health?deep=1, so a misconfigured deploy shows before anyone types.
+function showRouteStates(deep) {
+  const routes = deep && deep.routes ? deep.routes : null;
+  if (!routes) return;
+  const items = Object.keys(ROUTE_NAMES)
+    .filter((name) => routes[name] && typeof routes[name].state === "string")
+    .map((name) => {
+      const route = routes[name];
+      const item = document.createElement("li");
+      item.dataset.route = name;
+      item.dataset.state = route.state;
+      const providers = Array.isArray(route.providers) && route.providers.length ? ` (${route.providers.join(", ")})` : "";
+      const reason = route.reason && route.state !== "live" ? `; ${route.reason}` : "";
+      item.textContent = `${ROUTE_NAMES[name]}: ${STATES[route.state] || route.state}${providers}${reason}`;
+      return item;
+    });
+  $("route-states").replaceChildren(...items);
+}
+
+async function loadDeployment() {
+  let health = null;
   try {
-    const resp = await fetch("api/health", { headers: { Accept: "application/json" } });
-    const health = resp.ok ? await resp.json() : null;
-    const chat = health && health.upstreams ? health.upstreams.chat : null;
-    if (!chat || !Array.isArray(chat.models) || !chat.models.length) return;
-    const options = chat.models
-      .filter((model) => typeof model === "string")
-      .map((model) => new Option(model, model, model === chat.default_model, model === chat.default_model));
-    $("chat-model").replaceChildren(...options);
+    health = await getHealth("");
   } catch {
-    // keep "Server default"
+    health = null;
+  }
+  showMode(health);
+  showChatModels(health);
+  if (!health) return;
+  try {
+    const deep = await getHealth("?deep=1");
+    showRouteStates(deep && deep.deep);
+  } catch {
+    // the mode line stays; the route states are a bonus
   }
 }
 
@@ -273,5 +329,5 @@ document.addEventListener("DOMContentLoaded", () => {
     radio.addEventListener("change", syncRoute);
   }
   syncRoute();
-  loadChatModels();
+  loadDeployment();
 });

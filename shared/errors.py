@@ -226,6 +226,16 @@ def space_queue_full(retry_after: int) -> ProxyError:
     )
 
 
+def space_gpu_quota_exceeded(retry_after: int) -> ProxyError:
+    """ZeroGPU refused to run the Space's function: the server account's GPU quota is used up."""
+    return ProxyError(
+        429,
+        "space_gpu_quota_exceeded",
+        f"The Llama Space's ZeroGPU quota for this server's account is used up; retry in {retry_after} s.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def space_error(message: str | None) -> ProxyError:
     why = f": {message}" if message else " (it gave no reason)."
     return ProxyError(502, "space_error", f"The Llama Space failed to answer{why}")
@@ -240,6 +250,20 @@ def space_api_name_unknown(name: str, listed: list[str] | None) -> ProxyError:
         502,
         "space_api_name_unknown",
         f"The Llama Space has no API endpoint /{name}; {known}. The operator must set LLAMA_SPACE_API_NAME.",
+    )
+
+
+def space_api_name_ambiguous(listed: list[str] | None) -> ProxyError:
+    """LLAMA_SPACE_API_NAME is unset and /info does not name exactly one endpoint to call."""
+    if listed is None:
+        known = "its /info could not be read"
+    else:
+        known = "its /info lists " + (", ".join(f"/{n}" for n in listed) if listed else "no named endpoints")
+    return ProxyError(
+        502,
+        "space_api_name_ambiguous",
+        f"LLAMA_SPACE_API_NAME is not set and the Llama Space does not name one endpoint: {known}. "
+        "The operator must set LLAMA_SPACE_API_NAME.",
     )
 
 

@@ -106,6 +106,13 @@ class Request:
         self._body: bytes | None = None
 
     @property
+    def query(self) -> dict[str, str]:
+        """The query string's parameters (the last value of a repeated one)."""
+        from urllib.parse import parse_qsl
+
+        return dict(parse_qsl(self.environ.get("QUERY_STRING", ""), keep_blank_values=True))
+
+    @property
     def origin(self) -> str | None:
         return self.headers.get("origin")
 

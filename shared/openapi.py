@@ -72,6 +72,17 @@ def document() -> bytes:
         operations: dict = {}
         for method in route.methods:
             operation: dict = {"summary": route.summary or path, "responses": responses}
+            if route.query:
+                operation["parameters"] = [
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": False,
+                        "description": meaning,
+                        "schema": {"type": "string"},
+                    }
+                    for name, meaning in route.query
+                ]
             if route.body is not None and method == "POST":
                 operation["requestBody"] = {
                     "required": True,

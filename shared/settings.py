@@ -16,6 +16,7 @@ from shared.errors import ConfigError
 
 DEFAULT_INFERENCE_URL = "https://router.huggingface.co/hf-inference/models/openai-community/gpt2"
 DEFAULT_CHAT_URL = "https://router.huggingface.co/v1/chat/completions"
+DEFAULT_HUB_URL = "https://huggingface.co"
 # Small open chat models the router serves (docs/chat.md lists the sources). The default is not
 # gated, so a fresh token works without accepting a licence first.
 DEFAULT_CHAT_MODELS = ("Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct", "openai/gpt-oss-20b")
@@ -105,8 +106,8 @@ def _off_when_empty(env: Mapping[str, str], name: str, default: str) -> str:
     return env[name].strip() if name in env else default
 
 
-def _api_name(env: Mapping[str, str], name: str, default: str) -> str:
-    return (_text(env, name, default) or "").strip("/") or default
+def _api_name(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    return (_text(env, name) or "").strip("/") or default
 
 
 def _data_order(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -184,7 +185,12 @@ class Settings:
     llama_space_protocol: str = setting(
         "LLAMA_SPACE_PROTOCOL", "auto", choice(*LLAMA_PROTOCOLS), "How to talk to the Space: auto, contract, gradio."
     )
-    llama_space_api_name: str = setting("LLAMA_SPACE_API_NAME", "predict", _api_name, "The Space endpoint's api_name.")
+    llama_space_api_name: str | None = setting(
+        "LLAMA_SPACE_API_NAME",
+        None,
+        _api_name,
+        "The Space endpoint's api_name; unset: the one endpoint the Space's /info lists.",
+    )
     llama_models: tuple[str, ...] = setting(
         "LLAMA_MODELS", LLAMA_MODELS, items, "Model names /api/predict accepts (the Space's dropdown)."
     )
@@ -193,6 +199,9 @@ class Settings:
     )
     llama_max_new_tokens: int = setting(
         "LLAMA_MAX_NEW_TOKENS", 1024, number(int, 10, 1024), "Cap on max_new_tokens for /api/predict."
+    )
+    hf_hub_url: str = setting(
+        "HF_HUB_URL", DEFAULT_HUB_URL, url, "The Hub API GET /api/health?deep=1 asks which providers serve a model."
     )
     hf_chat_url: str = setting("HF_CHAT_URL", DEFAULT_CHAT_URL, url, "OpenAI-compatible chat endpoint (the router).")
     chat_models: tuple[str, ...] = setting(

@@ -34,6 +34,7 @@ class Route:
     model: bool = False  # calls a (paid) model upstream
     body: str | None = None  # "module:Model" of the request body, for the OpenAPI description
     summary: str = ""
+    query: tuple[tuple[str, str], ...] = ()  # (name, meaning) of each query parameter, for the OpenAPI description
 
 
 def error_shape(routes: dict[str, Route], path: str) -> ErrorShape:
@@ -94,7 +95,11 @@ ROUTES: dict[str, Route] = {
     "/api/generate": Route(
         {"POST": _generate}, model=True, body="shared.schemas.generate:GenerateRequest", summary="Text generation"
     ),
-    "/api/health": Route({"GET": _health}, summary="Which upstreams are configured"),
+    "/api/health": Route(
+        {"GET": _health},
+        summary="Which upstreams are configured; ?deep=1: which routes are live (asks the Hub)",
+        query=(("deep", "1: also ask the Hub and the Space which routes are live now (cached a few minutes)"),),
+    ),
     "/api/openapi.json": Route({"GET": _openapi}, summary="This description"),
     "/api/predict": Route(
         {"POST": _predict}, model=True, body="shared.schemas.predict:PredictRequest", summary="The Llama Space"

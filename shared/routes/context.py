@@ -32,6 +32,11 @@ class Context:
             self.answer_headers.update(admit(self.settings, self.client, tokens, self.record, self.deadline))
         self._admitted = True
 
+    def read_token(self) -> str:
+        """The token for free metadata reads only (the Hub's model info, a Space's ``/config`` and
+        ``/info``: GET /api/health?deep=1): no model runs, nothing is spent, nothing to count."""
+        return self.token_source(self.settings)
+
     def token(self) -> str:
         """The server's token: only for an admitted request, so no path can spend it uncounted."""
         if not self._admitted:

@@ -1,4 +1,9 @@
-"""``GET /api/health``: which upstreams are configured. Never a secret, nothing derived from one."""
+"""``GET /api/health``: which upstreams are configured. Never a secret, nothing derived from one.
+
+Plain, it calls nothing (a platform's health probe may hit it every few seconds). ``?deep=1`` adds
+``deep``: whether each route's model is live now, asked of the Hub and the Space
+(:mod:`shared.routes.health_deep`, cached per warm process).
+"""
 
 from __future__ import annotations
 
@@ -9,34 +14,38 @@ from shared.http import Request, Response
 from shared.routes.context import Context
 from shared.settings import Settings
 
+DEEP_VALUES = ("1", "true", "yes")
+
 
 def handle(request: Request, ctx: Context) -> Response:
     s = ctx.settings
     mode = "demo" if s.demo_mode else "live"
     ready = s.demo_mode or ctx.token_source.configured(s)
-    return Response.json(
-        200,
-        {
-            "status": "ok" if ready else "misconfigured",
-            "version": __version__,
-            "mode": mode,
-            "streaming": request.can_stream,  # whether "stream": true can stream on this platform
-            "upstreams": {
-                "generate": {"configured": ready, "host": urlsplit(s.hf_inference_url).hostname},
-                "chat": {
-                    "configured": ready,
-                    "host": urlsplit(s.hf_chat_url).hostname,
-                    "models": list(s.chat_models),
-                    "default_model": s.chat_default_model,
-                },
-                "predict": {
-                    "configured": s.demo_mode or (ready and s.llama_space_url is not None),
-                    "host": urlsplit(s.llama_space_url).hostname if s.llama_space_url else None,
-                },
+    body = {
+        "status": "ok" if ready else "misconfigured",
+        "version": __version__,
+        "mode": mode,
+        "streaming": request.can_stream,  # whether "stream": true can stream on this platform
+        "upstreams": {
+            "generate": {"configured": ready, "host": urlsplit(s.hf_inference_url).hostname},
+            "chat": {
+                "configured": ready,
+                "host": urlsplit(s.hf_chat_url).hostname,
+                "models": list(s.chat_models),
+                "default_model": s.chat_default_model,
             },
-            "limits": _limits(s),
+            "predict": {
+                "configured": s.demo_mode or (ready and s.llama_space_url is not None),
+                "host": urlsplit(s.llama_space_url).hostname if s.llama_space_url else None,
+            },
         },
-    )
+        "limits": _limits(s),
+    }
+    if request.query.get("deep", "").lower() in DEEP_VALUES:
+        from shared.routes import health_deep
+
+        body["deep"] = health_deep.report(ctx)
+    return Response.json(200, body)
 
 
 def _limits(s: Settings) -> dict:

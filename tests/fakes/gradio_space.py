@@ -51,6 +51,7 @@ class FakeSpace:
     overrides: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
     error_event_data: str = "null"  # what an `error` event carries (null up to Gradio 6.12)
     generating_first: bool = False  # stream a partial `generating` event before `complete`
+    other_endpoints: tuple[str, ...] = ()  # more named endpoints /info lists (not callable)
 
     @classmethod
     def gradio3(cls, **kw) -> FakeSpace:
@@ -96,7 +97,8 @@ class FakeSpace:
         if kind == "config":
             return self._config()
         if kind == "info":
-            return Reply(json={"named_endpoints": {f"/{self.api_name}": {"parameters": []}}, "unnamed_endpoints": {}})
+            named = {f"/{name}": {"parameters": []} for name in (self.api_name, *self.other_endpoints)}
+            return Reply(json={"named_endpoints": named, "unnamed_endpoints": {}})
         if kind == "contract":
             return self._contract(req)
         if kind == "run":

@@ -10,6 +10,13 @@ from __future__ import annotations
 MODELS = ["llama-2-7b", "llama-2-13b", "llama-2-7b-chat", "llama-2-13b-chat"]
 FAILING_PROMPT = "please fail"  # the stand-in raises gr.Error (a message meant for the user)
 CRASHING_PROMPT = "please crash"  # the stand-in raises a plain exception (Gradio hides it)
+QUOTA_PROMPT = "please use up the gpu quota"  # the stand-in refuses as ZeroGPU's @spaces.GPU does
+# ZeroGPU's wording (https://github.com/levihsu/OOTDiffusion/issues/205), raised as a gr.Error
+QUOTA_MESSAGE = (
+    "You have exceeded your GPU quota (46s left vs. 60s requested). "
+    "Sign-up on Hugging Face to get more quotas or retry in 0:01:23."
+)
+INTERFACE_FUNCTION = "ask_llama"  # Gradio 6 names an Interface's endpoint after its function
 SECRET_DETAIL = "secret-internal-detail /srv/app.py"
 
 
@@ -21,6 +28,8 @@ def respond(prompt: str, model: str, max_tokens: float, temp: float) -> str:
     """The seed's ``(prompt, model, max_tokens, temp) -> str``, deterministic."""
     if prompt == FAILING_PROMPT:
         raise SpaceError("The model is overloaded, try a shorter prompt.")
+    if prompt == QUOTA_PROMPT:
+        raise SpaceError(QUOTA_MESSAGE)
     if prompt == CRASHING_PROMPT:
         raise RuntimeError(SECRET_DETAIL)
     return f"{model} (max {int(max_tokens)} tokens, temperature {float(temp):.1f}) read: {prompt}"
@@ -60,3 +69,27 @@ def build_blocks(api_name: str = "predict"):
             api_name=api_name,
         )
     return demo
+
+
+def build_interface():
+    """The stand-in as a Gradio ``Interface`` without ``api_name``: Gradio 6 names the endpoint
+    after the function (``/ask_llama``), not ``/predict``."""
+    import gradio as gr
+
+    def ask_llama(prompt, model, max_tokens, temp):
+        try:
+            return respond(prompt, model, max_tokens, temp)
+        except SpaceError as exc:
+            raise gr.Error(str(exc)) from None
+
+    assert ask_llama.__name__ == INTERFACE_FUNCTION
+    return gr.Interface(
+        fn=ask_llama,
+        inputs=[
+            gr.Textbox(label="Input"),
+            gr.Dropdown(choices=MODELS, value="llama-2-7b-chat", label="Model"),
+            gr.Slider(minimum=10, maximum=1024, value=500, step=10, label="Max New Tokens"),
+            gr.Slider(minimum=0.1, maximum=1.5, value=0.7, step=0.1, label="Temperature"),
+        ],
+        outputs=gr.Textbox(label="Generated Output"),
+    )

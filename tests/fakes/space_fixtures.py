@@ -28,8 +28,9 @@ STARTUP_LIMIT = 90.0  # seconds; a cold `import gradio` on a small CI machine ta
 
 SERVE = """
 import sys
-from tests.fakes.llama_space import build_blocks
-build_blocks().queue(default_concurrency_limit=4).launch(
+from tests.fakes import llama_space
+build = getattr(llama_space, sys.argv[2])
+build().queue(default_concurrency_limit=4).launch(
     server_name="127.0.0.1", server_port=int(sys.argv[1]), share=False, show_error=False, quiet=True
 )
 """
@@ -57,7 +58,14 @@ def start_space() -> Iterator[Callable[[FakeSpace], FakeSpace]]:
 
 
 def space_settings(url: str, **changes) -> Settings:
-    base = Settings(hf_token=TEST_TOKEN, llama_space_url=url, request_deadline=10.0, deadline_margin=0.2)
+    """The Space's endpoint named, as most tests want; ``llama_space_api_name=None`` discovers it."""
+    base = Settings(
+        hf_token=TEST_TOKEN,
+        llama_space_url=url,
+        llama_space_api_name="predict",
+        request_deadline=10.0,
+        deadline_margin=0.2,
+    )
     return base.with_changes(**changes)
 
 
@@ -69,7 +77,17 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def real_gradio() -> Iterator[str]:
-    """GIVEN the seed Space's stand-in served by the real, current Gradio on 127.0.0.1."""
+    """GIVEN the seed Space's stand-in (a Blocks app) served by the real, current Gradio on 127.0.0.1."""
+    yield from _serve_real_gradio("build_blocks")
+
+
+@pytest.fixture(scope="session")
+def real_gradio_interface() -> Iterator[str]:
+    """GIVEN the stand-in as an ``Interface`` of a function named ``ask_llama``, on the real Gradio."""
+    yield from _serve_real_gradio("build_interface")
+
+
+def _serve_real_gradio(builder: str) -> Iterator[str]:
     port = _free_port()
     env = {
         **os.environ,
@@ -78,9 +96,10 @@ def real_gradio() -> Iterator[str]:
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "PYTHONPATH": str(ROOT),
     }
-    log = open(ROOT / ".pytest_cache" / "real_gradio.log", "w") if (ROOT / ".pytest_cache").is_dir() else None
+    cache = ROOT / ".pytest_cache"
+    log = open(cache / f"real_gradio_{builder}.log", "w") if cache.is_dir() else None
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(port)],
+        [sys.executable, "-c", SERVE, str(port), builder],
         cwd=ROOT,
         env=env,
         stdout=log or subprocess.DEVNULL,
@@ -105,7 +124,7 @@ def _wait_ready(url: str, proc: subprocess.Popen) -> None:
     limit = time.monotonic() + STARTUP_LIMIT
     while time.monotonic() < limit:
         if proc.poll() is not None:
-            raise RuntimeError(f"gradio exited with {proc.returncode}; see .pytest_cache/real_gradio.log")
+            raise RuntimeError(f"gradio exited with {proc.returncode}; see .pytest_cache/real_gradio_*.log")
         try:
             if requests.get(url + "/config", timeout=1).status_code == 200:
                 return

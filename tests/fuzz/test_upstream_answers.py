@@ -132,3 +132,52 @@ def test_demo_mode_answers_any_valid_or_odd_request_without_a_5xx(settings, payl
     # THEN a JSON answer that is never a 5xx (a 4xx names what is wrong)
     assert resp.status_code < 500, resp.get_data()[:300]
     json.loads(resp.get_data().decode("utf-8"))
+
+
+@st.composite
+def hub_bodies(draw) -> bytes:
+    """Model-info answers of every shape, with the token (in some spelling) where text may go."""
+    text = json_text(draw(texts_with_a_token_form()))
+    shape = draw(
+        st.sampled_from(
+            [
+                '{"id": T, "inferenceProviderMapping": {T: {"status": "live", "task": "conversational"}}}',
+                '{"inferenceProviderMapping": [{"provider": T, "status": "live", "task": "text-generation"}]}',
+                '{"inferenceProviderMapping": {"together": {"status": T, "task": T}}, "gated": T}',
+                '{"inferenceProviderMapping": [T, null, 3, {"provider": "hf-inference"}], "gated": "manual"}',
+                '{"inferenceProviderMapping": T}',
+                '{"error": T}',
+                "[T]",
+                "T",
+            ]
+        )
+    )
+    return shape.replace("T", text).encode("utf-8", "surrogatepass")
+
+
+@fuzz(200)
+@given(
+    status=st.sampled_from([200, 200, 200, 401, 403, 404, 429, 500, 503]),
+    body=hub_bodies(),
+    content_type=st.sampled_from(["application/json", "text/html"]),
+)
+def test_any_hub_answer_gives_a_deep_health_state_and_never_the_token(settings, upstream, status, body, content_type):
+    # GIVEN a Hub API answering this generated reply to every model-info call
+    from shared.routes import health_deep
+    from shared.settings import DEFAULT_INFERENCE_URL
+
+    health_deep.forget()
+    upstream.reset()
+    default = upstream.default
+    upstream.default = lambda req: Reply(status, body=body, content_type=content_type)
+    try:
+        hub_settings = settings.with_changes(hf_hub_url=upstream.url, hf_inference_url=DEFAULT_INFERENCE_URL)
+        resp = client_for(hub_settings).get("/api/health?deep=1")
+    finally:
+        upstream.default = default
+        health_deep.forget()
+    # THEN 200, a documented state per route, and not one spelling of the token
+    assert resp.status_code == 200, resp.get_data()[:300]
+    routes = resp.json["deep"]["routes"]
+    assert {r["state"] for r in routes.values()} <= {"live", "not_served", "gated", "unknown"}
+    assert not leaked(resp.get_data(as_text=True), TEST_TOKEN)

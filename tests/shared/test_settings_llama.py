@@ -11,7 +11,7 @@ from shared.settings import LLAMA_DATA_ORDER, LLAMA_MODELS, Settings
 def test_defaults_follow_the_seed_space():
     s = Settings.from_env({})
     assert s.llama_space_url is None and s.llama_space_protocol == "auto"
-    assert s.llama_space_api_name == "predict"
+    assert s.llama_space_api_name is None  # discovered from the Space's /info
     assert s.llama_models == LLAMA_MODELS == ("llama-2-7b", "llama-2-13b", "llama-2-7b-chat", "llama-2-13b-chat")
     assert s.llama_data_order == LLAMA_DATA_ORDER == ("inputs", "model", "max_new_tokens", "temperature")
     assert s.llama_max_new_tokens == 1024

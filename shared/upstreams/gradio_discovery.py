@@ -1,0 +1,165 @@
+"""How to talk to the Llama Space, learned once per warm process: its protocol and its endpoint.
+
+``GET {space}/config`` says which Gradio (version, ``api_prefix``), hence which protocol
+(docs/upstreams.md, "Gradio Space"); ``GET {prefix}/info`` lists the named endpoints. When
+``LLAMA_SPACE_API_NAME`` is not set, the one endpoint ``/info`` lists is the one called: Gradio 6
+names an ``Interface``'s endpoint after its function (``/ask_llama`` for ``def ask_llama``, ``/lambda``
+for a lambda), https://www.gradio.app/guides/view-api-page. Several listed: the operator must choose.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from shared import errors
+from shared.deadline import Deadline
+from shared.settings import Settings
+from shared.telemetry import RequestRecord
+from shared.upstreams import transport
+from shared.upstreams.space_faults import fault, is_html
+
+GRADIO_PREFIX = "/gradio_api"  # api_prefix from Gradio 5.0 on, when /config does not say
+
+
+@dataclass(frozen=True)
+class SpaceApi:
+    kind: str  # "contract" | "rest" | "call"
+    version: str | None = None
+    prefix: str = ""
+    api_name: str | None = None  # the one endpoint /info listed (only when LLAMA_SPACE_API_NAME is unset)
+
+
+_discovered: dict[str, SpaceApi] = {}
+
+
+def forget(space_url: str | None = None) -> None:
+    """Drop cached discoveries (a Space rebuilt on another Gradio version; tests)."""
+    if space_url is None:
+        _discovered.clear()
+    else:
+        _discovered.pop(space_url, None)
+
+
+@dataclass
+class SpaceCall:
+    """One request's upstream context, so helpers do not pass five arguments around."""
+
+    space: str
+    token: str
+    settings: Settings
+    deadline: Deadline
+    record: RequestRecord
+
+    def post(self, path: str, body: Any) -> transport.UpstreamResponse:
+        return self._note(
+            transport.request(
+                "POST",
+                self.space + path,
+                token=self.token,
+                settings=self.settings,
+                deadline=self.deadline,
+                json_body=body,
+            )
+        )
+
+    def get(self, path: str) -> transport.UpstreamResponse:
+        return self._note(
+            transport.request(
+                "GET", self.space + path, token=self.token, settings=self.settings, deadline=self.deadline
+            )
+        )
+
+    def _note(self, resp: transport.UpstreamResponse) -> transport.UpstreamResponse:
+        self.record.upstream_attempts += 1
+        self.record.upstream_status = resp.status
+        self.record.upstream_ms = round((self.record.upstream_ms or 0) + resp.elapsed_ms, 1)
+        return resp
+
+
+def discover(call: SpaceCall) -> SpaceApi:
+    mode = call.settings.llama_space_protocol
+    if mode == "contract":
+        return SpaceApi("contract")
+    cached = _discovered.get(call.space)
+    if cached is not None:
+        return cached
+    resp = call.get("/config")
+    if resp.status in (401, 403, 429) or resp.status >= 500 or is_html(resp):
+        raise fault(resp)  # asleep, building, or refused: nothing learned, nothing cached
+    config = json_or_none(resp.body) if resp.status == 200 else None
+    if isinstance(config, dict) and isinstance(config.get("version"), str) and "components" in config:
+        api = _api_for(config)
+    else:  # 404, or JSON that is not a Gradio config: a Space that mounts its own routes
+        api = _not_gradio(mode)
+    _discovered[call.space] = api
+    return api
+
+
+def endpoint_name(call: SpaceCall, api: SpaceApi) -> str:
+    """``LLAMA_SPACE_API_NAME``, else the one named endpoint the Space's ``/info`` lists."""
+    configured = call.settings.llama_space_api_name
+    if configured:
+        return configured
+    if api.api_name:
+        return api.api_name
+    resp = call.get(f"{api.prefix}/info")
+    if resp.status != 200 or is_html(resp):
+        raise fault(resp) if resp.status != 404 else errors.space_api_name_ambiguous(None)
+    listed = names_in(json_or_none(resp.body))
+    if listed is None or len(listed) != 1:
+        raise errors.space_api_name_ambiguous(listed)
+    _discovered[call.space] = replace(api, api_name=listed[0])
+    return listed[0]
+
+
+def listed_names(call: SpaceCall, api: SpaceApi) -> list[str] | None:
+    """The named endpoints the Space's ``/info`` lists, or None when it cannot be read."""
+    resp = None
+    for _ in range(2):
+        try:
+            resp = call.get(f"{api.prefix}/info")
+            break
+        except errors.ProxyError as exc:
+            # uvicorn closes the connection after an unhandled 500 (Gradio's unknown api_name):
+            # the pooled connection can be dead on reuse, so one fresh connection is worth a try.
+            if exc.code != "upstream_unreachable":
+                return None
+    if resp is None or resp.status != 200:
+        return None
+    return names_in(json_or_none(resp.body))
+
+
+def names_in(info: Any) -> list[str] | None:
+    named = info.get("named_endpoints") if isinstance(info, dict) else None
+    if not isinstance(named, dict):
+        return None
+    return sorted(str(key).strip("/") for key in named)
+
+
+def _not_gradio(mode: str) -> SpaceApi:
+    if mode == "gradio":
+        raise errors.space_not_gradio()
+    return SpaceApi("contract")
+
+
+def _api_for(config: dict) -> SpaceApi:
+    version = config["version"]
+    match = re.match(r"(\d+)\.(\d+)", version)
+    major, minor = (int(match[1]), int(match[2])) if match else (0, 0)
+    prefix = config.get("api_prefix")
+    if not isinstance(prefix, str):
+        prefix = GRADIO_PREFIX if major >= 5 else ""
+    prefix = prefix.rstrip("/")
+    if (major, minor) < (4, 20):  # /call arrived in 4.20 (docs/upstreams.md, "Gradio Space")
+        return SpaceApi("rest", version, prefix)
+    return SpaceApi("call", version, prefix)
+
+
+def json_or_none(raw: bytes | str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
