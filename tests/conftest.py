@@ -79,3 +79,14 @@ def refused_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}{MODEL_PATH}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limit_counts() -> Iterator[None]:
+    """Each test starts with no spend counted: the memory store is one per process (as deployed),
+    so without this a test's counts would carry into the next one's same UTC minute."""
+    from shared.limits import store
+
+    store._stores.clear()
+    yield
+    store._stores.clear()

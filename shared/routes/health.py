@@ -52,9 +52,9 @@ def _limits(s: Settings) -> dict:
     """What the owner configured (docs/limits.md); never a count, which would tell one client
     about the others. Answered from settings alone: health never touches the store."""
     return {
-        "rate_limit_per_minute": s.rate_limit_per_minute,
-        "client_daily_tokens": s.client_daily_tokens,
-        "daily_token_budget": s.daily_token_budget,
+        "requests_per_minute": s.rate_limit_per_minute,  # RATE_LIMIT_PER_MINUTE
+        "client_per_day": s.client_daily_tokens,  # CLIENT_DAILY_TOKENS
+        "budget_per_day": s.daily_token_budget,  # DAILY_TOKEN_BUDGET
         "store": s.quota_store,
         "fail_open": s.quota_fail_open,
     }

@@ -13,11 +13,7 @@ def one_a_minute(lambda_env, monkeypatch):
     """GIVEN the function deployed with one request per client per minute (memory store)."""
     monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "1")
     handler.app.configure(None)
-    from shared.limits import store
-
-    store._stores.clear()
-    yield lambda_env
-    store._stores.clear()
+    return lambda_env
 
 
 @pytest.mark.parametrize("shape", SHAPES)

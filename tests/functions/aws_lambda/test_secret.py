@@ -109,3 +109,19 @@ def test_the_lambda_handler_reads_the_secret(aws, monkeypatch, upstream):
         handler.app.configure(None)
     assert resp["statusCode"] == 200, resp
     assert upstream.received[-1].headers["authorization"] == f"Bearer {TEST_TOKEN}"
+
+
+def test_deep_health_with_an_unreadable_secret_says_so_and_still_answers(aws):
+    # GIVEN HF_TOKEN_SECRET_ARN naming a secret that does not exist
+    from shared.routes import health_deep
+
+    health_deep.forget()
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf"
+    resp = Client(ProxyApp(Settings(hf_token_secret_arn=arn), token_source=secret.SECRETS_MANAGER)).get(
+        "/api/health?deep=1"
+    )
+    health_deep.forget()
+    # THEN 200, every route unknown with the reason, and nothing was asked of the Hub
+    assert resp.status_code == 200
+    routes = resp.json["deep"]["routes"]
+    assert {r["reason"] for r in routes.values()} == {"hf_credentials_unreadable"}

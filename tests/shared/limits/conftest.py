@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.limits import store as store_module
 from tests.fakes.moto_server import MotoServer
 from tests.fakes.redis_server import RedisServer
 
@@ -25,14 +24,6 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
     """GIVEN an empty real Redis on loopback."""
     redis_server.flush()
     yield redis_server.url
-
-
-@pytest.fixture(autouse=True)
-def _fresh_stores() -> Iterator[None]:
-    """Each test gets new store objects (the process keeps one per configuration)."""
-    store_module._stores.clear()
-    yield
-    store_module._stores.clear()
 
 
 @pytest.fixture

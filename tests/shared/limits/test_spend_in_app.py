@@ -233,9 +233,9 @@ def test_health_shows_the_configured_limits_and_store_but_no_counts(settings, up
     health = client.get("/api/health").get_json()
     # THEN it shows what the owner configured, never a count, and health itself is not counted
     assert health["limits"] == {
-        "rate_limit_per_minute": 5,
-        "client_daily_tokens": 100,
-        "daily_token_budget": None,
+        "requests_per_minute": 5,
+        "client_per_day": 100,
+        "budget_per_day": None,
         "store": "memory",
         "fail_open": True,
     }

@@ -11,8 +11,8 @@ import json
 import pytest
 from werkzeug.test import Client
 
+from shared.adapter import CAN_STREAM_KEY
 from shared.app import ProxyApp
-from shared.http import CAN_STREAM_KEY
 from shared.telemetry import RequestRecord
 from shared.upstreams import sse
 from tests.conftest import MODEL_PATH, TEST_TOKEN, post_json
