@@ -46,6 +46,13 @@ class Response:
     stream: Iterable[bytes] | None = None
 
     @classmethod
+    def answer(cls, answer: bytes | Iterable[bytes], request: Request) -> Response:
+        """A model upstream's answer (shared.upstreams.model_upstream): its JSON, or its events."""
+        if isinstance(answer, bytes):
+            return cls.raw_json(200, answer)
+        return cls.event_stream_or_buffered(answer, request)
+
+    @classmethod
     def event_stream(cls, events: Iterable[bytes], headers: dict[str, str] | None = None) -> Response:
         return cls(200, b"", {**EVENT_STREAM_HEADERS, **(headers or {})}, stream=events)
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from shared.credentials import ENVIRONMENT, TokenSource
 from shared.deadline import Deadline
 from shared.limits.identity import UNKNOWN
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
+
+if TYPE_CHECKING:
+    from shared.http import Request
+    from shared.upstreams.call import UpstreamCall
+    from shared.upstreams.model_upstream import ModelUpstream
 
 
 @dataclass
@@ -42,3 +48,18 @@ class Context:
         if not self._admitted:
             raise RuntimeError("a model call must be admitted (Context.admit) before it gets the token")
         return self.token_source(self.settings)
+
+    @property
+    def upstream(self) -> ModelUpstream:
+        """What answers the model routes: chosen once from the settings (Hugging Face, or the demo)."""
+        from shared.upstreams.model_upstream import for_settings
+
+        return for_settings(self.settings)
+
+    def upstream_call(self, request: Request) -> UpstreamCall:
+        """This request's way upstream; the token is read only if an upstream asks for it."""
+        from shared.upstreams.call import UpstreamCall
+
+        return UpstreamCall(
+            self.token, self.settings, self.deadline, self.record, request.can_stream, self.answer_headers
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from shared import errors
@@ -20,6 +20,9 @@ from shared.deadline import Deadline
 from shared.routes.context import Context
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
+
+if TYPE_CHECKING:
+    from shared.upstreams.call import UpstreamCall
 
 CACHE_SECONDS = 300.0  # five minutes: provider mappings change in days, not seconds
 UNSURE_CACHE_SECONDS = 30.0  # an unanswered check is asked again sooner
@@ -86,6 +89,7 @@ def _check(ctx: Context) -> dict:
     if not ctx.token_source.configured(s):
         return _all_unknown("hf_credentials_not_set")
     from shared.upstreams import hub
+    from shared.upstreams.call import UpstreamCall
 
     try:
         token = ctx.read_token()
@@ -93,6 +97,8 @@ def _check(ctx: Context) -> dict:
         return _all_unknown("hf_credentials_unreadable")
     ctx.record.upstream = "hub"
     deadline = Deadline(ctx.deadline.expires_at - 0.1)  # keep a moment to answer
+    # Parallel metadata reads, counted in a record of their own (the request's says "hub").
+    call = UpstreamCall(lambda: token, s, deadline, RequestRecord(ctx.record.request_id, "GET", "/api/health"))
     jobs: dict[str, Any] = {}
     # Not a `with` block: leaving it would wait for a straggler; each call is bounded by the deadline.
     pool = ThreadPoolExecutor(max_workers=len(s.chat_models) + 2, thread_name_prefix="hfproxy-health")
@@ -100,22 +106,12 @@ def _check(ctx: Context) -> dict:
         target = generate_target(s.hf_inference_url)
         if target is not None:
             provider, model = target
-            jobs["generate"] = pool.submit(
-                hub.model_status,
-                model,
-                "text-generation",
-                provider=provider,
-                token=token,
-                settings=s,
-                deadline=deadline,
-            )
+            jobs["generate"] = pool.submit(hub.model_status, model, "text-generation", provider, call)
         for model in s.chat_models:
             repo, pinned = chat_target(model)
-            jobs[f"chat:{model}"] = pool.submit(
-                hub.model_status, repo, "conversational", provider=pinned, token=token, settings=s, deadline=deadline
-            )
+            jobs[f"chat:{model}"] = pool.submit(hub.model_status, repo, "conversational", pinned, call)
         if s.llama_space_url:
-            jobs["predict"] = pool.submit(_space_status, token, s, deadline)
+            jobs["predict"] = pool.submit(_space_status, call)
         wait(jobs.values(), timeout=max(0.0, deadline.remaining()))
         results = {name: _result(job) for name, job in jobs.items()}
     finally:
@@ -152,11 +148,12 @@ def _routes(s: Settings, target: tuple[str, str] | None, results: dict) -> dict:
     return {"generate": generate, "chat": chat, "predict": predict}
 
 
-def _space_status(token: str, s: Settings, deadline: Deadline) -> dict:
+def _space_status(upstream: UpstreamCall) -> dict:
     """Read the Space's ``/config`` (and ``/info``) as ``/api/predict`` would, without calling it."""
     from shared.upstreams import gradio_discovery as gd
 
-    call = gd.SpaceCall(s.llama_space_url or "", token, s, deadline, RequestRecord("health", "GET", "/api/health"))
+    s = upstream.settings
+    call = gd.SpaceCall(s.llama_space_url or "", upstream)
     try:
         api = gd.discover(call)
         if api.kind == "contract":

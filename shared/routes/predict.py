@@ -11,7 +11,6 @@ from shared.routes.context import Context
 from shared.schemas import validate
 from shared.schemas.limits import Limits
 from shared.schemas.predict import PredictRequest
-from shared.upstreams import demo, gradio_space
 
 
 def handle(request: Request, ctx: Context) -> Response:
@@ -20,16 +19,4 @@ def handle(request: Request, ctx: Context) -> Response:
     ctx.record.prompt_chars = len(body.inputs)
     ctx.record.model = body.parameters.model
     ctx.admit(body.parameters.max_new_tokens or settings.llama_max_new_tokens)
-    if settings.demo_mode:
-        ctx.record.upstream = demo.NAME
-        return Response.json(200, {"generated_text": demo.complete(body.inputs)}, demo.MODE_HEADER)
-    ctx.record.upstream = gradio_space.NAME
-    text = gradio_space.predict(
-        body.arguments(),
-        body.contract_payload(),
-        token=ctx.token(),
-        settings=settings,
-        deadline=ctx.deadline,
-        record=ctx.record,
-    )
-    return Response.json(200, {"generated_text": text})
+    return Response.answer(ctx.upstream.predict(body, ctx.upstream_call(request)), request)

@@ -10,6 +10,10 @@ a dict insert under a lock; the one daemon thread is woken only when a new deadl
 the one it already sleeps towards, which on a stream of requests with the same budget is almost
 never (deadlines only grow). A frozen Lambda sandbox freezes this thread too; it wakes on thaw and
 finds nothing armed, or a deadline still ahead.
+
+The header phase has no response object to cut yet: :func:`guarded_pool_classes` gives urllib3
+pools whose connections arm the watchdog on their own socket around ``getresponse()``, for the
+deadline :func:`deadline_scope` set for the current call.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 Cut = Callable[[], None]  # what ends the blocked read: a socket shutdown
 
@@ -90,3 +96,50 @@ def _safely(cut: Cut) -> None:
 
 
 watchdog = Watchdog()
+
+
+_deadline: ContextVar[float | None] = ContextVar("hfproxy_upstream_deadline", default=None)
+
+
+@contextmanager
+def deadline_scope(expires_at: float) -> Iterator[None]:
+    """Upstream connections opened or reused within the block are cut at ``expires_at`` while they
+    wait for the status line and headers (an upstream may trickle them a byte at a time)."""
+    token = _deadline.set(expires_at)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def guarded_pool_classes() -> dict[str, type]:
+    """urllib3 pool classes whose connections arm the watchdog around ``getresponse()``: the one
+    place where the socket exists but no response does yet. ``PoolManager.pool_classes_by_scheme``
+    and ``ConnectionCls`` are urllib3's extension points for this
+    (https://github.com/urllib3/urllib3/blob/2.8.0/src/urllib3/poolmanager.py)."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class HeaderGuard:
+        sock: Any
+
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            expires_at = _deadline.get()
+            if expires_at is None or self.sock is None:
+                return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+            with watchdog.guard(expires_at, self.sock):
+                return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+    class GuardedHTTPConnection(HeaderGuard, HTTPConnection):
+        pass
+
+    class GuardedHTTPSConnection(HeaderGuard, HTTPSConnection):
+        pass
+
+    class GuardedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = GuardedHTTPConnection
+
+    class GuardedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = GuardedHTTPSConnection
+
+    return {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}

@@ -25,11 +25,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from shared import errors
-from shared.deadline import Deadline
 from shared.schemas.generate import GenerateRequest
 from shared.settings import Settings
-from shared.telemetry import RequestRecord
-from shared.upstreams import hf_chat, hf_status, sse
+from shared.upstreams import hf_chat, sse, transport
+from shared.upstreams.call import UpstreamCall
 
 NAME = hf_chat.NAME
 URL_SETTING = "GENERATE_FALLBACK_MODEL (or HF_CHAT_URL)"
@@ -60,32 +59,14 @@ def chat_payload(body: GenerateRequest, model: str, settings: Settings, stream: 
     return payload
 
 
-def complete(
-    body: GenerateRequest, *, model: str, token: str, settings: Settings, deadline: Deadline, record: RequestRecord
-) -> bytes:
+def complete(body: GenerateRequest, model: str, call: UpstreamCall) -> bytes:
     """Ask the chat model without streaming; answer ``[{"generated_text"}]``."""
-    answer = hf_chat.complete(
-        chat_payload(body, model, settings, stream=False),
-        token=token,
-        settings=settings,
-        deadline=deadline,
-        record=record,
-        url_setting=URL_SETTING,
-    )
+    answer = hf_chat.complete(chat_payload(body, model, call.settings, stream=False), call, url_setting=URL_SETTING)
     return from_completion(answer, body)
 
 
-def open_stream(
-    body: GenerateRequest, *, model: str, token: str, settings: Settings, deadline: Deadline, record: RequestRecord
-) -> sse.UpstreamStream | bytes:
-    return hf_chat.open_stream(
-        chat_payload(body, model, settings, stream=True),
-        token=token,
-        settings=settings,
-        deadline=deadline,
-        record=record,
-        url_setting=URL_SETTING,
-    )
+def open_stream(body: GenerateRequest, model: str, call: UpstreamCall) -> transport.Exchange | bytes:
+    return hf_chat.open_stream(chat_payload(body, model, call.settings, stream=True), call, url_setting=URL_SETTING)
 
 
 def from_completion(answer: bytes, body: GenerateRequest) -> bytes:
@@ -101,16 +82,9 @@ def from_completion(answer: bytes, body: GenerateRequest) -> bytes:
     return json.dumps([{"generated_text": _shown(body, continuation)}], ensure_ascii=False).encode()
 
 
-def relay(stream: sse.UpstreamStream, body: GenerateRequest, *, token: str, record: RequestRecord) -> Iterator[bytes]:
+def relay(stream: transport.Exchange, body: GenerateRequest, call: UpstreamCall) -> Iterator[bytes]:
     """The chat stream re-sent as TGI token events (errors and cut-offs as the chat relay has them)."""
-    return sse.relay(
-        stream,
-        token=token,
-        is_final=lambda event: event.data.strip() == sse.DONE,
-        error_of=lambda event: hf_status.stream_error(event, token),
-        record=record,
-        convert=TokenEvents(body),
-    )
+    return hf_chat.relay(stream, call, convert=TokenEvents(body))
 
 
 class TokenEvents:

@@ -15,10 +15,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from shared import errors
-from shared.deadline import Deadline
 from shared.settings import Settings
-from shared.telemetry import RequestRecord
 from shared.upstreams import transport
+from shared.upstreams.call import UpstreamCall
 from shared.upstreams.space_faults import fault, is_html
 
 GRADIO_PREFIX = "/gradio_api"  # api_prefix from Gradio 5.0 on, when /config does not say
@@ -45,38 +44,28 @@ def forget(space_url: str | None = None) -> None:
 
 @dataclass
 class SpaceCall:
-    """One request's upstream context, so helpers do not pass five arguments around."""
+    """One request's calls to the Space: its URL and the request's :class:`UpstreamCall`."""
 
     space: str
-    token: str
-    settings: Settings
-    deadline: Deadline
-    record: RequestRecord
+    upstream: UpstreamCall
+
+    @property
+    def token(self) -> str:
+        return self.upstream.token
+
+    @property
+    def settings(self) -> Settings:
+        return self.upstream.settings
 
     def post(self, path: str, body: Any) -> transport.UpstreamResponse:
-        return self._note(
-            transport.request(
-                "POST",
-                self.space + path,
-                token=self.token,
-                settings=self.settings,
-                deadline=self.deadline,
-                json_body=body,
-            )
-        )
+        return self.upstream.request("POST", self.space + path, body)
 
     def get(self, path: str) -> transport.UpstreamResponse:
-        return self._note(
-            transport.request(
-                "GET", self.space + path, token=self.token, settings=self.settings, deadline=self.deadline
-            )
-        )
+        return self.upstream.request("GET", self.space + path)
 
-    def _note(self, resp: transport.UpstreamResponse) -> transport.UpstreamResponse:
-        self.record.upstream_attempts += 1
-        self.record.upstream_status = resp.status
-        self.record.upstream_ms = round((self.record.upstream_ms or 0) + resp.elapsed_ms, 1)
-        return resp
+    def events(self, path: str, silence: float) -> transport.Exchange:
+        """Open an event stream; ``silence``: the longest quiet between two reads."""
+        return self.upstream.open("GET", self.space + path, stream=True, silence=silence)
 
 
 def discover(call: SpaceCall) -> SpaceApi:

@@ -10,7 +10,7 @@ warm process (``LLAMA_SPACE_PROTOCOL=auto``), or forced by the setting:
   -> ``{"event_id"}``, then ``GET /call/{api_name}/{event_id}`` as server-sent events.
   https://www.gradio.app/guides/querying-gradio-apps-with-curl
 
-A thin ``requests`` client instead of ``gradio_client``: that package adds ~37 MB to the bundle
+A thin client on our transport instead of ``gradio_client``: that package adds ~37 MB to the bundle
 and several discovery calls per cold start; this is one cached ``/config`` (and ``/info`` when
 ``LLAMA_SPACE_API_NAME`` is unset: :mod:`shared.upstreams.gradio_discovery`) and two requests.
 Faults, and ZeroGPU's quota refusal, are :mod:`shared.upstreams.space_faults`.
@@ -21,10 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from shared import errors, redaction
-from shared.deadline import Deadline
-from shared.settings import Settings
-from shared.telemetry import RequestRecord
 from shared.upstreams import gradio_discovery, space_faults, sse, transport
+from shared.upstreams.call import UpstreamCall
 from shared.upstreams.gradio_discovery import SpaceApi, SpaceCall, discover, endpoint_name, json_or_none, listed_names
 from shared.upstreams.space_faults import fault, is_html
 
@@ -36,23 +34,16 @@ DEFAULT_RETRY_AFTER = space_faults.DEFAULT_RETRY_AFTER
 forget = gradio_discovery.forget  # the per-process discovery cache (tests reset it)
 
 
-def predict(
-    arguments: dict[str, Any],
-    contract_body: dict,
-    *,
-    token: str,
-    settings: Settings,
-    deadline: Deadline,
-    record: RequestRecord,
-) -> str:
+def predict(arguments: dict[str, Any], contract_body: dict, upstream: UpstreamCall) -> str:
     """Ask the Space; return the generated text or raise a ProxyError.
 
     ``arguments`` are the request's values by name (ordered into Gradio's ``data`` by
     ``LLAMA_DATA_ORDER``); ``contract_body`` is what a contract Space receives.
     """
+    settings = upstream.settings
     if not settings.llama_space_url:
         raise errors.misconfigured("The Llama Space is not configured: set LLAMA_SPACE_URL.")
-    call = SpaceCall(settings.llama_space_url, token, settings, deadline, record)
+    call = SpaceCall(settings.llama_space_url, upstream)
     api = discover(call)
     if api.kind == "contract":
         return _contract(call, contract_body)
@@ -124,20 +115,11 @@ def _call_protocol(call: SpaceCall, api: SpaceApi, data: list) -> str:
 
 
 def _read_events(call: SpaceCall, path: str) -> str:
-    stream = sse.open_stream(
-        "GET",
-        call.space + path,
-        token=call.token,
-        settings=call.settings,
-        deadline=call.deadline,
-        read_timeout=max(call.settings.read_timeout, SSE_SILENCE),
-    )
+    stream = call.events(path, silence=max(call.settings.read_timeout, SSE_SILENCE))
     try:
-        call.record.upstream_attempts += 1
-        call.record.upstream_status = stream.status
         if stream.status != 200:
-            raise fault(stream.read_body(call.settings.max_upstream_bytes))
-        for event in stream.events():
+            raise fault(call.upstream.read(stream))
+        for event in sse.events(stream):
             if event.event == "complete":
                 return _text_from(_parse(event.data), call.token)
             if event.event == "error":

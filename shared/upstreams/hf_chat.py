@@ -11,65 +11,33 @@ map of :mod:`shared.upstreams.hf_status` (the router answers OpenAI-style bodies
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
-from shared.deadline import Deadline
-from shared.settings import Settings
-from shared.telemetry import RequestRecord
-from shared.upstreams import hf_inference, hf_status, sse, transport
+from shared.upstreams import hf_status, sse, transport
+from shared.upstreams.call import UpstreamCall
 
 NAME = "hf-router-chat"
 URL_SETTING = "HF_CHAT_URL or CHAT_MODELS"
 
 
-def complete(
-    payload: dict,
-    *,
-    token: str,
-    settings: Settings,
-    deadline: Deadline,
-    record: RequestRecord,
-    url_setting: str = URL_SETTING,
-) -> bytes:
+def complete(payload: dict, call: UpstreamCall, *, url_setting: str = URL_SETTING) -> bytes:
     """POST a non-streamed chat request; return the upstream's JSON unchanged (token redacted).
     ``url_setting`` names what the operator changes when the model is not served."""
-    record.upstream_attempts += 1
-    resp = transport.request(
-        "POST", settings.hf_chat_url, token=token, settings=settings, deadline=deadline, json_body=payload
-    )
-    record.upstream_status, record.upstream_ms = resp.status, round(resp.elapsed_ms, 1)
-    if resp.status != 200:
-        raise hf_status.map_error(resp, token, url_setting=url_setting)
-    return transport.without_token(resp.body, resp.json(), token)
+    return hf_status.post(call, call.settings.hf_chat_url, payload, url_setting=url_setting)
 
 
-def open_stream(
-    payload: dict,
-    *,
-    token: str,
-    settings: Settings,
-    deadline: Deadline,
-    record: RequestRecord,
-    url_setting: str = URL_SETTING,
-) -> sse.UpstreamStream | bytes:
-    """Start a streamed chat request: the text-generation stream opener, on the chat URL."""
-    return hf_inference.open_stream(
-        payload,
-        token=token,
-        settings=settings,
-        deadline=deadline,
-        record=record,
-        url=settings.hf_chat_url,
-        url_setting=url_setting,
-    )
+def open_stream(payload: dict, call: UpstreamCall, *, url_setting: str = URL_SETTING) -> transport.Exchange | bytes:
+    """Start a streamed chat request: the open stream, or the JSON of a router that did not stream."""
+    return hf_status.open_stream(call, call.settings.hf_chat_url, payload, url_setting=url_setting)
 
 
-def relay(stream: sse.UpstreamStream, *, token: str, record: RequestRecord) -> Iterator[bytes]:
-    def error_of(event: sse.Event):
-        return hf_status.stream_error(event, token)
+def relay(
+    stream: transport.Exchange, call: UpstreamCall, convert: Callable[[sse.Event], Iterable[Any]] | None = None
+) -> Iterator[bytes]:
+    """Chat chunks to our client as they come, until ``[DONE]`` (``convert``: re-shaped on the way)."""
+    return hf_status.relay(stream, call, is_final=is_done, convert=convert)
 
-    return sse.relay(stream, token=token, is_final=_is_done, error_of=error_of, record=record)
 
-
-def _is_done(event: sse.Event) -> bool:
+def is_done(event: sse.Event) -> bool:
     return event.data.strip() == sse.DONE

@@ -10,74 +10,38 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from shared.deadline import Deadline
-from shared.settings import Settings
-from shared.telemetry import RequestRecord
 from shared.upstreams import hf_status, sse, transport
+from shared.upstreams.call import UpstreamCall
 
 NAME = "hf-inference"
 
 
-def generate(
-    payload: dict,
-    *,
-    token: str,
-    settings: Settings,
-    deadline: Deadline,
-    record: RequestRecord | None = None,
-    url_setting: str = "HF_INFERENCE_URL",
-) -> bytes:
+def generate(payload: dict, call: UpstreamCall, *, url_setting: str = "HF_INFERENCE_URL") -> bytes:
     """POST the payload; return the upstream's success body unchanged, or raise a ProxyError."""
-    record = record or RequestRecord("", "", "")
-    while True:
-        record.upstream_attempts += 1
-        resp = transport.request(
-            "POST", settings.hf_inference_url, token=token, settings=settings, deadline=deadline, json_body=payload
-        )
-        record.upstream_status, record.upstream_ms = resp.status, round(resp.elapsed_ms, 1)
+    settings = call.settings
+    for attempt in range(1, hf_status.MAX_ATTEMPTS + 1):
+        resp = call.request("POST", settings.hf_inference_url, payload)
         if resp.status == 200:
-            return transport.without_token(resp.body, resp.json(), token)  # must be JSON; otherwise unchanged
+            return call.without_token(resp)  # must be JSON; otherwise unchanged
         wait = hf_status.loading_wait(resp)
-        room = deadline.remaining() - settings.deadline_margin
-        if wait is not None and record.upstream_attempts < hf_status.MAX_ATTEMPTS and wait + 0.5 < room:
-            time.sleep(wait)  # the upstream asked us to come back; the deadline still allows it
-            continue
-        raise hf_status.map_error(resp, token, wait, url_setting=url_setting)
+        room = call.deadline.remaining() - settings.deadline_margin
+        if wait is None or attempt == hf_status.MAX_ATTEMPTS or wait + 0.5 >= room:
+            raise hf_status.map_error(resp, call, wait, url_setting=url_setting)
+        time.sleep(wait)  # the upstream asked us to come back; the deadline still allows it
+    raise AssertionError("unreachable")  # the last attempt returns or raises
 
 
 def open_stream(
-    payload: dict,
-    *,
-    token: str,
-    settings: Settings,
-    deadline: Deadline,
-    record: RequestRecord,
-    url: str | None = None,
-    url_setting: str = "HF_INFERENCE_URL",
-) -> sse.UpstreamStream | bytes:
-    """Start a streamed request (TGI tokens by default; the chat client passes its own URL).
-    Returns the open stream, or the JSON body if the upstream answered 200 without streaming; a
-    refusal (e.g. 400 "`stream` is not supported for this model" from non-TGI models) raises the
-    mapped error before our client gets any byte, so it gets a normal JSON error."""
-    record.upstream_attempts += 1
-    stream = sse.open_stream(
-        "POST", url or settings.hf_inference_url, token=token, settings=settings, deadline=deadline, json_body=payload
-    )
-    record.upstream_status, record.upstream_ms = stream.status, round(stream.elapsed_ms, 1)
-    if stream.status == 200 and stream.is_event_stream:
-        return stream
-    resp = stream.read_body(settings.max_upstream_bytes)
-    if resp.status != 200:
-        raise hf_status.map_error(resp, token, hf_status.loading_wait(resp), url_setting=url_setting)
-    return transport.without_token(resp.body, resp.json(), token)
+    payload: dict, call: UpstreamCall, *, url_setting: str = "HF_INFERENCE_URL"
+) -> transport.Exchange | bytes:
+    """TGI's token stream, or the JSON body of a model that answered without streaming."""
+    return hf_status.open_stream(call, call.settings.hf_inference_url, payload, url_setting=url_setting)
 
 
-def relay(stream: sse.UpstreamStream, *, token: str, record: RequestRecord) -> Iterator[bytes]:
+def relay(stream: transport.Exchange, call: UpstreamCall) -> Iterator[bytes]:
     """TGI events: ``data:{"token": {...}, "generated_text": null}``; the last one carries the
     whole ``generated_text``; errors come in-band as ``data:{"error": "...", "error_type": ...}``."""
-    return sse.relay(
-        stream, token=token, is_final=_tgi_final, error_of=lambda e: hf_status.stream_error(e, token), record=record
-    )
+    return hf_status.relay(stream, call, is_final=_tgi_final)
 
 
 def _tgi_final(event: sse.Event) -> bool:

@@ -7,15 +7,22 @@ message says the model or task is not supported by the provider all become 502
 docs/model-availability.md). Then: 403 about a gated model -> no access; 401/403, or a 400 about
 an invalid token -> our token was rejected; 402 -> credits; 400/413/422 -> the caller's input;
 429 -> rate limit; 503 + estimated_time -> loading; 504 -> timeout; anything else -> 502.
+
+Both clients also share how a Hugging Face API is asked: :func:`post` (one answer) and
+:func:`open_stream` (events, or the answer of a server that did not stream), so neither client is
+built on the other.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from shared import errors
 from shared.upstreams import sse, transport
+from shared.upstreams.call import UpstreamCall
 
 DEFAULT_RETRY_AFTER = 20
 MAX_LOADING_WAIT = 30.0  # never wait longer than this for one loading announcement
@@ -59,9 +66,43 @@ def loading_wait(resp: transport.UpstreamResponse) -> float | None:
     return min(max(estimated, MIN_RETRY_WAIT), MAX_LOADING_WAIT) if estimated == estimated else None
 
 
+def post(call: UpstreamCall, url: str, payload: dict, *, url_setting: str) -> bytes:
+    """One POST; the upstream's JSON success body unchanged (token redacted), or the mapped error."""
+    resp = call.request("POST", url, payload)
+    if resp.status != 200:
+        raise map_error(resp, call, loading_wait(resp), url_setting=url_setting)
+    return call.without_token(resp)
+
+
+def open_stream(call: UpstreamCall, url: str, payload: dict, *, url_setting: str) -> transport.Exchange | bytes:
+    """Start a streamed request. Returns the open event stream, or the JSON body if the upstream
+    answered 200 without streaming; a refusal (e.g. 400 "`stream` is not supported for this
+    model" from non-TGI models) raises the mapped error before our client gets any byte, so it
+    gets a normal JSON error."""
+    exchange = call.open("POST", url, payload, stream=True)
+    if exchange.status == 200 and sse.is_event_stream(exchange):
+        return exchange
+    resp = call.read(exchange)
+    if resp.status != 200:
+        raise map_error(resp, call, loading_wait(resp), url_setting=url_setting)
+    return call.without_token(resp)
+
+
+def relay(
+    exchange: transport.Exchange,
+    call: UpstreamCall,
+    is_final: Callable[[sse.Event], bool],
+    convert: Callable[[sse.Event], Iterable[Any]] | None = None,
+) -> Iterator[bytes]:
+    """An open Hugging Face stream re-sent to our client; in-band errors as :func:`stream_error`."""
+    return sse.relay(
+        exchange, call, is_final=is_final, error_of=lambda event: stream_error(event, call), convert=convert
+    )
+
+
 def map_error(
     resp: transport.UpstreamResponse,
-    token: str,
+    call: UpstreamCall,
     loading_wait: float | None = None,
     url_setting: str = "HF_INFERENCE_URL",
 ) -> errors.ProxyError:
@@ -70,7 +111,7 @@ def map_error(
     ``url_setting`` names the setting the operator must fix when the model is not served there.
     """
     status = resp.status
-    message = transport.safe_upstream_message(resp.body, token)
+    message = call.safe_message(resp.body)
     if not_served(status, resp.body, message):
         return errors.model_not_served(url_setting, message)
     if status == 403 and message and ("gated" in message.lower() or "access" in message.lower()):
@@ -112,11 +153,11 @@ def openai_error_code(body: bytes) -> str | None:
     return code if isinstance(code, str) else None
 
 
-def stream_error(event: sse.Event, token: str) -> errors.ProxyError | None:
+def stream_error(event: sse.Event, call: UpstreamCall) -> errors.ProxyError | None:
     """An error inside a 200 stream: ``{"error": "..."}`` (TGI) or ``{"error": {"message"}}`` (OpenAI)."""
     if event.event != "error" and '"error"' not in event.data:
         return None
     data = event.json()
     if event.event != "error" and (not isinstance(data, dict) or not data.get("error")):
         return None
-    return errors.upstream_stream_error(transport.safe_upstream_message(data, token) if data else None)
+    return errors.upstream_stream_error(call.safe_message(data) if data else None)

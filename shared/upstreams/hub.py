@@ -21,9 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared import errors
-from shared.deadline import Deadline
-from shared.settings import Settings
-from shared.upstreams import transport
+from shared.upstreams.call import UpstreamCall
 
 EXPAND = "expand[]=inferenceProviderMapping&expand[]=gated"
 _PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
@@ -44,13 +42,11 @@ class ModelStatus:
         return out
 
 
-def model_status(
-    model: str, task: str, *, provider: str | None, token: str, settings: Settings, deadline: Deadline
-) -> ModelStatus:
+def model_status(model: str, task: str, provider: str | None, call: UpstreamCall) -> ModelStatus:
     """Whether ``model`` is served live for ``task`` (by ``provider`` when the URL names one)."""
-    url = f"{settings.hf_hub_url}/api/models/{model}?{EXPAND}"
+    url = f"{call.settings.hf_hub_url}/api/models/{model}?{EXPAND}"
     try:
-        resp = transport.request("GET", url, token=token, settings=settings, deadline=deadline)
+        resp = call.request("GET", url)
     except errors.ProxyError as exc:
         return ModelStatus("unknown", reason=_REASONS.get(exc.code, "hub_error"))
     if resp.status == 404:

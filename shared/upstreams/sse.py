@@ -1,12 +1,11 @@
 """Server-sent events, both ways: read an upstream's stream as it arrives, write events to ours.
 
-Generic on purpose (no chat, TGI or Gradio knowledge here), so every streaming client shares it:
+Generic on purpose (no chat, TGI or Gradio knowledge here), so every streaming client shares it.
+Sending, reading and the deadline are the transport's (:class:`shared.upstreams.transport.Exchange`);
+this module only gives the bytes meaning:
 
-- :func:`open_stream` sends one request over transport's pooled session and returns an
-  :class:`UpstreamStream` as soon as the status line and headers are in; its timeouts are bounded
-  by the request's deadline, network faults become ``ProxyError`` as in ``transport.request``.
-- :meth:`UpstreamStream.events` parses the body incrementally into :class:`Event` objects;
-  :func:`iter_events` does the same for any iterable of byte chunks.
+- :func:`iter_events` parses chunks incrementally into :class:`Event` objects (:func:`events`
+  for an open exchange);
 - :func:`relay` re-sends an upstream stream to our client event by event, ending cleanly on a
   final event, turning failures into a last ``event: error``, and dropping the upstream when our
   client goes away.
@@ -22,22 +21,16 @@ from __future__ import annotations
 
 import codecs
 import json
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared import errors, redaction
-from shared.deadline import Deadline
-from shared.settings import Settings
-from shared.telemetry import RequestRecord
-from shared.upstreams import transport
-from shared.upstreams.cutoff import watchdog
+from shared.upstreams.call import EVENT_STREAM, UpstreamCall
+from shared.upstreams.transport import Exchange
 
-EVENT_STREAM = "text/event-stream"
 DONE = "[DONE]"  # the OpenAI-style end marker the HF router sends as the last data line
 DONE_EVENT = b"data: [DONE]\n\n"
-_READ_SIZE = 65536
 _MAX_LINE = 1024 * 1024  # a single line longer than this is not an event we relay
 
 
@@ -132,136 +125,21 @@ def encode_error(error: errors.ProxyError) -> bytes:
     return encode(error.body(), event="error")
 
 
-class UpstreamStream:
-    """An open upstream response. Iterate :meth:`events` (or :meth:`chunks`); always :meth:`close`."""
-
-    def __init__(self, resp, started: float, deadline: Deadline, read_timeout: float | None = None) -> None:
-        self._resp = resp
-        self.read_timeout = read_timeout  # the longest silence between two reads (None: as opened)
-        self.status: int = resp.status_code
-        self.headers: dict[str, str] = {k.lower(): v for k, v in resp.headers.items()}
-        self.elapsed_ms = (time.perf_counter() - started) * 1000
-        self.deadline = deadline
-        self.closed = False
-        # Cut at the deadline whatever is being read (events, or a plain body read whole), and
-        # whether the body is chunked, sized or ends at close; disarmed by close().
-        self._cutoff = watchdog.arm(deadline.expires_at, transport.cut_of(resp.raw))
-
-    @property
-    def is_event_stream(self) -> bool:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower() == EVENT_STREAM
-
-    def read_body(self, limit: int) -> transport.UpstreamResponse:
-        """Read a non-streamed answer (an error, or a server that ignored ``stream``) whole."""
-        import requests
-
-        try:
-            body = transport._read_capped(self._resp, limit, self.deadline)
-        except requests.exceptions.ReadTimeout:
-            raise errors.upstream_timeout() from None
-        except requests.exceptions.RequestException:
-            raise errors.upstream_timeout() if self.deadline.expired() else errors.upstream_unreachable() from None
-        finally:
-            self.close()
-        return transport.UpstreamResponse(self.status, self.headers, body, self.elapsed_ms)
-
-    def chunks(self) -> Iterator[bytes]:
-        """Bytes as they arrive (``read1``: whatever one network read gives, chunked or not).
-
-        Raises ``upstream_timeout`` past the deadline and ``upstream_unreachable`` when the
-        connection breaks before the stream ends.
-        """
-        from urllib3.exceptions import HTTPError, ReadTimeoutError
-
-        raw = self._resp.raw
-        while True:
-            if self.deadline.expired():
-                raise errors.upstream_timeout()
-            self._bound_next_read()
-            try:
-                chunk = raw.read1(_READ_SIZE)
-            except ReadTimeoutError:
-                raise errors.upstream_timeout() from None
-            except (HTTPError, OSError, ValueError):  # reset, truncated chunk, closed underneath us
-                if self.closed:
-                    return
-                raise errors.upstream_timeout() if self.deadline.expired() else errors.upstream_unreachable() from None
-            if not chunk:
-                if self.deadline.expired():  # the watchdog cut the socket: not the upstream's end
-                    raise errors.upstream_timeout()
-                return
-            yield chunk
-
-    def _bound_next_read(self) -> None:
-        """Let the next socket read wait no longer than the deadline. A read timeout fixed when the
-        stream opened is per read: an upstream that sends a heartbeat every 15 s (Gradio) would
-        otherwise keep the stream, and the request, open past its deadline."""
-        sock = getattr(getattr(self._resp.raw, "connection", None), "sock", None)
-        if sock is None:
-            return
-        if self.read_timeout is None:
-            self.read_timeout = sock.gettimeout()
-        limit = self.deadline.remaining()
-        sock.settimeout(max(0.01, min(limit, self.read_timeout) if self.read_timeout else limit))
-
-    def events(self) -> Iterator[Event]:
-        return iter_events(self.chunks())
-
-    def close(self) -> None:
-        """Drop the upstream connection (not returned to the pool: the stream may be unfinished)."""
-        if not self.closed:
-            self.closed = True
-            watchdog.disarm(self._cutoff)
-            self._resp.close()
+def is_event_stream(exchange: Exchange) -> bool:
+    return exchange.media_type == EVENT_STREAM
 
 
-def open_stream(
-    method: str,
-    url: str,
-    *,
-    token: str,
-    settings: Settings,
-    deadline: Deadline,
-    json_body: Any = None,
-    read_timeout: float | None = None,
-) -> UpstreamStream:
-    """Send the request and return once the upstream's headers are in; the body is not read yet.
-
-    ``read_timeout`` (default ``UPSTREAM_READ_TIMEOUT``) is the longest silence allowed between
-    two reads; it must exceed the upstream's heartbeat interval. The deadline bounds every read.
-    """
-    import requests
-
-    headers = {"Authorization": f"Bearer {token}", "Accept": f"{EVENT_STREAM}, application/json"}
-    headers["Accept-Encoding"] = "identity"  # a compressed stream would be held back by the decoder
-    connect, _ = transport.timeouts(settings, deadline)  # raises upstream_timeout when no time is left
-    silence = read_timeout or settings.read_timeout
-    started = time.perf_counter()
-    try:
-        with transport.deadline_scope(deadline):
-            resp = transport.session().request(
-                method,
-                url,
-                json=json_body,
-                headers=headers,
-                timeout=(connect, min(silence, deadline.remaining())),
-                stream=True,
-                allow_redirects=False,
-            )
-    except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
-        raise errors.upstream_timeout() from None
-    except requests.exceptions.RequestException:  # also a header phase the watchdog cut off
-        raise errors.upstream_timeout() if deadline.expired() else errors.upstream_unreachable() from None
-    return UpstreamStream(resp, started, deadline, silence)
+def events(exchange: Exchange) -> Iterator[Event]:
+    """The events of an open exchange, each as soon as it is complete."""
+    return iter_events(exchange.chunks())
 
 
 def relay(
-    stream: UpstreamStream,
+    stream: Exchange,
+    call: UpstreamCall,
     *,
-    token: str,
     is_final: Callable[[Event], bool],
     error_of: Callable[[Event], errors.ProxyError | None],
-    record: RequestRecord | None = None,
     final_required: bool = True,
     convert: Callable[[Event], Iterable[Any]] | None = None,
 ) -> Iterator[bytes]:
@@ -276,10 +154,10 @@ def relay(
     ``convert`` turns each upstream event into the data of zero or more events of another shape
     (the /api/generate fallback answers chat chunks as text-generation tokens).
     """
-    outcome = "done"
+    outcome, record, token = "done", call.record, call.token
     try:
         try:
-            for event in stream.events():
+            for event in events(stream):
                 failure = error_of(event)
                 if failure is not None:
                     raise failure
@@ -303,10 +181,6 @@ def relay(
         if record is not None:
             record.stream_end = outcome
         stream.close()
-
-
-def redact(text: str, token: str) -> str:
-    return redaction.redact_text(text, token)
 
 
 def _event_name(event: Event, token: str) -> str | None:

@@ -1,6 +1,5 @@
-"""The transport on the session's urllib3 pool keeps what requests did: headers, decoding, no redirects,
-repeated headers joined, TLS verified against the CA bundle, and a connection left half-read is
-never handed to the next request."""
+"""The transport: only our headers, decoding, no redirects, repeated headers joined, TLS verified
+against certifi's bundle, and a connection left half-read is never handed to the next request."""
 
 from __future__ import annotations
 
@@ -8,8 +7,8 @@ import gzip
 import json
 import ssl
 
+import certifi
 import pytest
-import requests
 import trustme
 
 from shared.upstreams import transport
@@ -97,10 +96,10 @@ def test_an_upstream_certificate_outside_the_ca_bundle_is_refused_before_the_tok
 
 
 def test_a_trusted_https_upstream_is_verified_and_its_connection_kept(settings, tls_upstream, monkeypatch):
-    # GIVEN the upstream's CA in the bundle requests verifies against (certifi's file when deployed)
+    # GIVEN the upstream's CA in the bundle the transport verifies against (certifi's file when deployed)
     server, ca = tls_upstream
     with ca.cert_pem.tempfile() as bundle:
-        monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", bundle)
+        monkeypatch.setattr(certifi, "where", lambda: bundle)
         client = client_for(settings.with_changes(hf_inference_url=server.url + MODEL_PATH))
         # WHEN three requests go through the proxy
         answers = [post_json(client, "/api/generate", {"inputs": "Hi"}) for _ in range(3)]

@@ -1,0 +1,102 @@
+"""One client request's way upstream: the token, the settings, the deadline and the record.
+
+Every upstream client takes an :class:`UpstreamCall` instead of those four separately. It alone
+builds the Authorization header, redacts the token out of what comes back, and keeps the
+request's upstream figures, each with one meaning (docs/architecture.md, "Telemetry"):
+
+- ``upstream_attempts``: upstream HTTP requests this client request made (retries, fallback,
+  a Space's discovery calls included);
+- ``upstream_status``: the status of the last of them;
+- ``upstream_ms``: their time summed, each from sending until its body was read or its stream
+  closed (a streamed answer's record is written after its stream closes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared import redaction
+from shared.deadline import Deadline
+from shared.settings import Settings
+from shared.telemetry import RequestRecord
+from shared.upstreams import transport
+
+JSON = "application/json"
+EVENT_STREAM = "text/event-stream"
+
+
+@dataclass
+class UpstreamCall:
+    """``token`` is asked of ``token_source`` on first use: an offline answer never reads it."""
+
+    token_source: Callable[[], str]
+    settings: Settings
+    deadline: Deadline
+    record: RequestRecord
+    can_stream: bool = True  # our client reads the answer as it is written (Request.can_stream)
+    answer_headers: dict[str, str] = field(default_factory=dict)  # on our answer, error or not
+    _token: str | None = field(default=None, repr=False)
+
+    @property
+    def token(self) -> str:
+        if self._token is None:
+            self._token = self.token_source()
+        return self._token
+
+    def open(
+        self, method: str, url: str, body: Any = None, *, stream: bool = False, silence: float | None = None
+    ) -> transport.Exchange:
+        """Send a request; the answer's body is not read yet. ``stream`` asks for events, uncompressed
+        (a compressed stream would be held back by the decoder); ``silence`` (default
+        ``UPSTREAM_READ_TIMEOUT``) must exceed the upstream's heartbeat interval."""
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": f"{EVENT_STREAM}, {JSON}" if stream else JSON}
+        if stream:
+            headers["Accept-Encoding"] = "identity"
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json_bytes(body)
+            headers["Content-Type"] = JSON
+        self.record.upstream_attempts += 1
+        exchange = transport.send(
+            method,
+            url,
+            headers=headers,
+            body=data,
+            deadline=self.deadline,
+            connect_timeout=self.settings.connect_timeout,
+            silence=silence or self.settings.read_timeout,
+            on_close=self._count_time,
+        )
+        self.record.upstream_status = exchange.status
+        return exchange
+
+    def request(self, method: str, url: str, body: Any = None) -> transport.UpstreamResponse:
+        """Send a request and read its whole answer (at most ``MAX_UPSTREAM_BYTES``)."""
+        return self.open(method, url, body).read(self.settings.max_upstream_bytes)
+
+    def read(self, exchange: transport.Exchange) -> transport.UpstreamResponse:
+        """The rest of an opened answer, whole (an error, or a server that ignored ``stream``)."""
+        return exchange.read(self.settings.max_upstream_bytes)
+
+    # --- what comes back, without the token ---------------------------------------------------
+
+    def redact(self, text: str) -> str:
+        return redaction.redact_text(text, self.token)
+
+    def safe_message(self, body: bytes | dict, limit: int = 300) -> str | None:
+        """The upstream's own error message, if it is safe to show (shared/redaction.py)."""
+        return redaction.safe_upstream_message(body, self.token, limit)
+
+    def without_token(self, resp: transport.UpstreamResponse) -> bytes:
+        """A JSON success body for our client: unchanged unless it quotes the token. Not JSON: 502."""
+        return redaction.redact_json_body(resp.body, resp.json(), self.token)
+
+    def _count_time(self, elapsed_ms: float) -> None:
+        self.record.upstream_ms = round((self.record.upstream_ms or 0) + elapsed_ms, 1)
+
+
+def json_bytes(body: Any) -> bytes:
+    return json.dumps(body, allow_nan=False).encode()
