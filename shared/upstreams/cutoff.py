@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache
 from typing import Any
 
 Cut = Callable[[], None]  # what ends the blocked read: a socket shutdown
@@ -112,11 +113,12 @@ def deadline_scope(expires_at: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
+@cache
 def guarded_pool_classes() -> dict[str, type]:
     """urllib3 pool classes whose connections arm the watchdog around ``getresponse()``: the one
-    place where the socket exists but no response does yet. ``PoolManager.pool_classes_by_scheme``
-    and ``ConnectionCls`` are urllib3's extension points for this
-    (https://github.com/urllib3/urllib3/blob/2.8.0/src/urllib3/poolmanager.py)."""
+    place where the socket exists but no response does yet. A pool's ``ConnectionCls`` is
+    urllib3's extension point for this
+    (https://github.com/urllib3/urllib3/blob/2.8.0/src/urllib3/connectionpool.py)."""
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 

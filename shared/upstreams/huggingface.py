@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from shared import errors
-from shared.upstreams import generate_fallback, gradio_space, hf_chat, hf_inference
+from shared.upstreams import hf_chat, hf_inference
 from shared.upstreams.model_upstream import Answer, json_body
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ class HuggingFace:
         return hf_chat.relay(opened, call)
 
     def predict(self, body: PredictRequest, call: UpstreamCall) -> Answer:
+        from shared.upstreams import gradio_space  # imported by the route that needs it (cold start)
+
         call.record.upstream = gradio_space.NAME
         text = gradio_space.predict(body.arguments(), body.contract_payload(), call)
         return json_body({"generated_text": text})
@@ -65,6 +67,8 @@ def _text_generation(body: GenerateRequest, call: UpstreamCall, setting: str) ->
 
 def _fallback(body: GenerateRequest, call: UpstreamCall, model: str) -> Answer:
     """The one fallback of this request; its own failure is answered as it maps."""
+    from shared.upstreams import generate_fallback
+
     call.record.upstream = generate_fallback.NAME
     answered_by(call, model)
     if not body.stream:

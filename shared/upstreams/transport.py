@@ -1,4 +1,4 @@
-"""The one HTTP path to every upstream: one urllib3 pool manager, one response type, one fault map.
+"""The one HTTP path to every upstream: urllib3 pools, one response type, one fault map, one deadline.
 
 Every call, plain or streamed, is :func:`send` -> :class:`Exchange` (status and headers in, body
 not read yet) -> :meth:`Exchange.chunks` or :meth:`Exchange.read` -> :meth:`Exchange.close`.
@@ -6,11 +6,11 @@ One deadline mechanism: the watchdog (:mod:`shared.upstreams.cutoff`) cuts the s
 request's deadline passes, from the moment the request is sent (header phase included) until the
 exchange is closed; socket timeouts only bound connecting and the silence between two reads.
 
-urllib3 is the HTTP layer requests is built on, used through its public API (``PoolManager``,
-``HTTPConnectionPool.urlopen``, ``HTTPResponse.read1``/``shutdown``). Not ``requests.Session``:
+urllib3 is the HTTP layer requests is built on, used through its public API (``HTTPConnectionPool``
+and ``urlopen``, ``HTTPResponse.read1``/``shutdown``). Not ``requests.Session``:
 measured side by side, its per-call work (re-merging settings, cookies, hooks, a ``Response``)
 cost more than the whole proxy around it on a fast upstream, and importing requests was ~14 ms of
-every cold start (docs/transport.md, docs/benchmarks.md). One pool manager per warm process, so
+every cold start (docs/transport.md, docs/benchmarks.md). One pool per upstream host per warm process, so
 a warm function reuses its TCP/TLS connection; TLS is verified against certifi's bundle.
 No redirects, no retries, no proxy variables or ~/.netrc. Only headers the caller of
 :func:`send` builds go upstream: the browser's Authorization, Cookie, Host and X-Forwarded-* are
@@ -21,6 +21,7 @@ Network faults become :class:`ProxyError` here (:func:`fault`), so no caller see
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,31 +35,54 @@ USER_AGENT = f"hfproxy/{__version__}"
 BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
 POOL_SIZE = 64  # upstream connections kept per host (bench/load.py runs 50 concurrent requests)
 READ_SIZE = 65536
-_manager: Any = None
+_pools: dict[str, Any] = {}  # "scheme://host[:port]" -> its urllib3 connection pool
+# Anything outside RFC 3986's unreserved, reserved and "%" characters must be percent-encoded.
+_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]")
 
 
-def pool_manager() -> Any:
-    """The process-wide ``urllib3.PoolManager``, created on first use (urllib3 is not imported before)."""
-    global _manager
-    if _manager is None:
-        import certifi
+def pool_for(url: str) -> tuple[Any, str]:
+    """The pool for ``url``'s scheme, host and port, and the request target to ask it for.
+
+    One ``HTTP(S)ConnectionPool`` per origin, kept for the process (origins come from the settings,
+    so the map stays as small as the configuration). Built directly rather than through a
+    ``PoolManager``: its URL parsing and pool-key lookup cost ~30 µs a call, a tenth of a warm
+    invocation on a fast upstream (``make bench``, docs/benchmarks.md).
+    """
+    slash = url.find("/", url.index("://") + 3)
+    origin, target = (url, "/") if slash < 0 else (url[:slash], url[slash:])
+    if _UNSAFE.search(target):  # percent-encode what a request line may not carry, as requests did
         import urllib3
 
-        # urllib3 keeps 1 connection per host by default, requests 10: a threaded server with more
-        # requests in flight discarded the rest after each use, so a new TLS handshake each.
-        manager = urllib3.PoolManager(maxsize=POOL_SIZE, cert_reqs="CERT_REQUIRED", ca_certs=certifi.where())
-        # Pools whose connections let the watchdog cut a trickled header phase (cutoff.py).
-        manager.pool_classes_by_scheme = guarded_pool_classes()
-        _manager = manager
-    return _manager
+        target = urllib3.util.parse_url(url).request_uri
+    pool = _pools.get(origin)
+    if pool is None:
+        pool = _pools[origin] = _new_pool(origin)
+    return pool, target
+
+
+def _new_pool(origin: str) -> Any:
+    import urllib3
+
+    parsed = urllib3.util.parse_url(origin)
+    classes = guarded_pool_classes()  # the watchdog can cut a trickled header phase (cutoff.py)
+    if parsed.scheme == "https":
+        import certifi
+
+        return classes["https"](
+            parsed.host, parsed.port, maxsize=POOL_SIZE, cert_reqs="CERT_REQUIRED", ca_certs=certifi.where()
+        )
+    if parsed.scheme != "http":
+        raise errors.upstream_unreachable()
+    # urllib3 keeps 1 connection per host by default, requests 10: a threaded server with more
+    # requests in flight discarded the rest after each use, so a new TLS handshake each.
+    return classes["http"](parsed.host, parsed.port, maxsize=POOL_SIZE)
 
 
 def reset_session() -> None:
     """Drop pooled connections (tests count the connections a fresh process opens)."""
-    global _manager
-    if _manager is not None:
-        _manager.clear()
-    _manager = None
+    for pool in _pools.values():
+        pool.close()
+    _pools.clear()
 
 
 @dataclass
@@ -191,12 +215,11 @@ def send(
         raise errors.upstream_timeout()
     started = time.perf_counter()
     try:
-        target = urllib3.util.parse_url(url)  # percent-encodes what a request line may not carry
-        pool = pool_manager().connection_from_host(target.host, target.port, target.scheme)
+        pool, target = pool_for(url)
         with deadline_scope(deadline.expires_at):
             raw = pool.urlopen(
                 method,
-                target.request_uri,
+                target,
                 body=body,
                 headers={**BASE_HEADERS, **headers},
                 retries=False,
