@@ -33,11 +33,13 @@ REQUIRED = [
     "aws_lambda_powertools",
     "pydantic",
     "pydantic_core",
-    "requests",
+    "urllib3",
+    "certifi",
 ]
 # Test and build tools, the AWS SDK (the runtime provides boto3), and everything in the repo that
 # is not the function: none of it may be shipped.
 FORBIDDEN = [
+    "requests",  # the transport uses urllib3 directly; requests is the tests' client
     "moto",
     "pytest",
     "_pytest",
