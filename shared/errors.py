@@ -10,6 +10,12 @@ from __future__ import annotations
 from shared.envelope import ConfigError as ConfigError
 from shared.envelope import ProxyError as ProxyError
 
+
+def _retry_in(status: int, code: str, message: str, retry_after: int) -> ProxyError:
+    """A refusal the client may retry: the wait in words and in ``Retry-After`` (seconds)."""
+    return ProxyError(status, code, f"{message}; retry in {retry_after} s.", headers={"Retry-After": str(retry_after)})
+
+
 # --- request-side (4xx) -------------------------------------------------------------------------
 
 
@@ -114,12 +120,7 @@ def proxy_signature_invalid() -> ProxyError:
 
 
 def upstream_rate_limited(retry_after: int) -> ProxyError:
-    return ProxyError(
-        429,
-        "upstream_rate_limited",
-        f"Hugging Face is rate-limiting this server; retry in {retry_after} s.",
-        headers={"Retry-After": str(retry_after)},
-    )
+    return _retry_in(429, "upstream_rate_limited", "Hugging Face is rate-limiting this server", retry_after)
 
 
 def upstream_timeout() -> ProxyError:
@@ -188,51 +189,31 @@ def upstream_rejected_request(message: str | None) -> ProxyError:
 
 
 def model_loading(retry_after: int) -> ProxyError:
-    return ProxyError(
-        503,
-        "model_loading",
-        f"The model is loading on Hugging Face; retry in {retry_after} s.",
-        headers={"Retry-After": str(retry_after)},
-    )
+    return _retry_in(503, "model_loading", "The model is loading on Hugging Face", retry_after)
 
 
 def upstream_unavailable(retry_after: int) -> ProxyError:
-    return ProxyError(
-        503,
-        "upstream_unavailable",
-        f"The upstream model service is temporarily unavailable; retry in {retry_after} s.",
-        headers={"Retry-After": str(retry_after)},
-    )
+    return _retry_in(503, "upstream_unavailable", "The upstream model service is temporarily unavailable", retry_after)
 
 
 # --- the Llama Space (POST /api/predict) ---------------------------------------------------------
 
 
 def space_unavailable(retry_after: int) -> ProxyError:
-    return ProxyError(
-        503,
-        "space_unavailable",
-        f"The Llama Space is asleep, building or restarting; retry in {retry_after} s.",
-        headers={"Retry-After": str(retry_after)},
-    )
+    return _retry_in(503, "space_unavailable", "The Llama Space is asleep, building or restarting", retry_after)
 
 
 def space_queue_full(retry_after: int) -> ProxyError:
-    return ProxyError(
-        503,
-        "space_queue_full",
-        f"The Llama Space's queue is full; retry in {retry_after} s.",
-        headers={"Retry-After": str(retry_after)},
-    )
+    return _retry_in(503, "space_queue_full", "The Llama Space's queue is full", retry_after)
 
 
 def space_gpu_quota_exceeded(retry_after: int) -> ProxyError:
     """ZeroGPU refused to run the Space's function: the server account's GPU quota is used up."""
-    return ProxyError(
+    return _retry_in(
         429,
         "space_gpu_quota_exceeded",
-        f"The Llama Space's ZeroGPU quota for this server's account is used up; retry in {retry_after} s.",
-        headers={"Retry-After": str(retry_after)},
+        "The Llama Space's ZeroGPU quota for this server's account is used up",
+        retry_after,
     )
 
 
