@@ -13,6 +13,7 @@ from shared.app import ProxyApp
 from shared.settings import Settings
 from tests.fakes import hf_inference
 from tests.fakes.http_server import FakeServer
+from tests.fakes.telemetry import Recorder
 
 pytest_plugins = ["tests.fakes.space_fixtures"]  # the Llama Space fakes and the real Gradio server
 
@@ -56,6 +57,12 @@ def chat_settings(settings: Settings, upstream: FakeServer) -> Iterator[Settings
     default, upstream.default = upstream.default, hf_chat.echo_chat
     yield settings.with_changes(hf_chat_url=upstream.url + hf_chat.CHAT_PATH, demo_word_delay=0.0)
     upstream.default = default
+
+
+@pytest.fixture
+def telemetry() -> Recorder:
+    """GIVEN the request records the core writes, kept in memory."""
+    return Recorder()
 
 
 @pytest.fixture

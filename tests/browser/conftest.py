@@ -13,7 +13,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,7 +24,7 @@ from functions.local.server import serve
 from shared.adapter import CAN_STREAM_KEY
 from shared.app import ProxyApp
 from shared.settings import Settings
-from shared.telemetry import RequestRecord
+from tests.fakes.telemetry import Recorder
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -91,19 +91,6 @@ def like_lambda(app):
         return app(environ, start_response)
 
     return wsgi
-
-
-@dataclass
-class Recorder:
-    """The core's telemetry sink, kept in memory: which requests reached the proxy, and how they ended."""
-
-    records: list[RequestRecord] = field(default_factory=list)
-
-    def record(self, record: RequestRecord) -> None:
-        self.records.append(record)
-
-    def seen(self) -> list[tuple[str, str, int]]:
-        return [(r.method, r.path, r.status) for r in self.records]
 
 
 @dataclass

@@ -12,21 +12,11 @@ import pytest
 
 from functions.local.server import ThreadingWSGIServer, _Handler
 from shared.app import ProxyApp
-from shared.telemetry import RequestRecord
 from tests.fakes import hf_chat
 from tests.fakes.http_server import running
+from tests.fakes.telemetry import Recorder
 
 BODY = json.dumps({"messages": [{"role": "user", "content": "Hello"}], "stream": True}).encode()
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.records: list[RequestRecord] = []
-        self.written = threading.Event()
-
-    def record(self, record: RequestRecord) -> None:
-        self.records.append(record)
-        self.written.set()
 
 
 class ObservedServer(ThreadingWSGIServer):

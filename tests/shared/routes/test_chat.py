@@ -9,25 +9,11 @@ from werkzeug.test import Client
 
 from shared.adapter import CAN_STREAM_KEY
 from shared.app import ProxyApp
-from shared.telemetry import RequestRecord
 from tests.conftest import TEST_TOKEN, post_json
 from tests.fakes import hf_chat
 from tests.fakes.http_server import Reply
 
 HELLO = {"messages": [{"role": "user", "content": "Hello"}]}
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.records: list[RequestRecord] = []
-
-    def record(self, record: RequestRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def telemetry():
-    return Recorder()
 
 
 @pytest.fixture

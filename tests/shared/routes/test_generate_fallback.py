@@ -13,7 +13,6 @@ from werkzeug.test import Client
 
 from shared.adapter import CAN_STREAM_KEY
 from shared.app import ProxyApp
-from shared.telemetry import RequestRecord
 from shared.upstreams import sse
 from tests.conftest import MODEL_PATH, TEST_TOKEN, post_json
 from tests.fakes import hf_chat
@@ -22,19 +21,6 @@ from tests.fakes.http_server import Reply
 
 FALLBACK = "acme/Small-Chat-1B"
 PROMPT = "Once upon a time"
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.records: list[RequestRecord] = []
-
-    def record(self, record: RequestRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def telemetry() -> Recorder:
-    return Recorder()
 
 
 @pytest.fixture

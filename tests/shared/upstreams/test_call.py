@@ -7,7 +7,6 @@ import pytest
 from werkzeug.test import Client
 
 from shared.app import ProxyApp
-from shared.telemetry import RequestRecord
 from shared.upstreams import model_upstream
 from shared.upstreams.demo import DemoUpstream
 from shared.upstreams.huggingface import HuggingFace
@@ -15,19 +14,6 @@ from tests.conftest import post_json
 from tests.fakes import hf_chat
 from tests.fakes.hf_inference import loading
 from tests.fakes.http_server import Reply
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.records: list[RequestRecord] = []
-
-    def record(self, record: RequestRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def telemetry() -> Recorder:
-    return Recorder()
 
 
 def test_a_retried_call_sums_its_upstream_time_and_leaves_out_the_wait(settings, upstream, telemetry):
