@@ -161,6 +161,47 @@ def memory(out: str, subject: str, event_file: str, requests_count: str) -> None
     _write(out, {"rss_kib": rss, "peak_kib": _status_kib("VmHWM")})
 
 
+def transport(out: str, rounds: str) -> None:
+    """One upstream call, three ways, interleaved: our transport (as a route makes it, through
+    ``UpstreamCall``), ``requests.Session().post``, and requests' ``HTTPAdapter.send`` alone."""
+    import json
+    import os
+
+    import requests
+
+    from shared.deadline import Deadline
+    from shared.settings import Settings
+    from shared.telemetry import RequestRecord
+    from shared.upstreams.call import UpstreamCall
+
+    url, token = os.environ["HF_INFERENCE_URL"], os.environ["HF_TOKEN"]
+    payload = {"inputs": "bench", "parameters": {"max_new_tokens": 5}}
+    settings, auth = Settings.from_env(), {"Authorization": f"Bearer {token}"}
+    session, adapter = requests.Session(), requests.adapters.HTTPAdapter()
+
+    def ours() -> bytes:
+        call = UpstreamCall(lambda: token, settings, Deadline.after(10), RequestRecord("", "", ""))
+        return call.request("POST", url, payload).body
+
+    def session_post() -> bytes:
+        return session.post(url, json=payload, headers=auth).content
+
+    def adapter_send() -> bytes:
+        prepared = requests.Request("POST", url, json=payload, headers=auth).prepare()
+        return adapter.send(prepared, timeout=(5, 10)).content
+
+    calls = {"ours": ours, "session_post": session_post, "adapter_send": adapter_send}
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    same = len({json.dumps(json.loads(call())) for call in calls.values()}) == 1
+    for i in range(-50, int(rounds)):
+        for name, call in calls.items() if i % 2 else reversed(calls.items()):
+            started = time.perf_counter()
+            call()
+            if i >= 0:
+                times[name].append(time.perf_counter() - started)
+    _write(out, {"times": times, "same_answer": same})
+
+
 def _status_kib(field: str) -> int:
     with open("/proc/self/status") as f:
         for line in f:

@@ -93,6 +93,20 @@ def warm(table: Table, env: dict, event: str) -> None:
     )
 
 
+def transport(table: Table, env: dict, event: str) -> None:
+    r = run_probe("transport", env, str(WARM_ROUNDS), timeout=600)
+    assert r["same_answer"], "the three ways must get the same answer"
+    ours, post, send = (median(r["times"][k]) for k in ("ours", "session_post", "adapter_send"))
+    table.add(
+        f"one upstream call, median of {WARM_ROUNDS} interleaved: our transport (UpstreamCall.request)",
+        f"{ours * 1e6:.0f} µs",
+        f"{post * 1e6:.0f} µs requests.Session().post / {send * 1e6:.0f} µs HTTPAdapter.send",
+        f"{ours / post:.2f} / {ours / send:.2f}",
+        "(reported)",
+        None,
+    )
+
+
 def cold(table: Table, env: dict, event: str) -> None:
     runs: dict[str, list[float]] = {
         "ours": [],
@@ -253,7 +267,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hfproxy-bench-") as tmp, Upstream() as upstream:
         event = event_file(tmp)
         env = proxy_env(upstream.url)
-        for step in (warm, cold, memory, spend_limits):
+        for step in (warm, transport, cold, memory, spend_limits):
             print(f"  {step.__name__} ...", flush=True)
             step(table, env, event)
     print("  bundles ...", flush=True)

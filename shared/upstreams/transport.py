@@ -78,7 +78,7 @@ def _new_pool(origin: str) -> Any:
     return classes["http"](parsed.host, parsed.port, maxsize=POOL_SIZE)
 
 
-def reset_session() -> None:
+def reset_pools() -> None:
     """Drop pooled connections (tests count the connections a fresh process opens)."""
     for pool in _pools.values():
         pool.close()

@@ -16,7 +16,7 @@ WAVE = 30
 def test_concurrent_waves_reuse_pooled_upstream_connections(settings, upstream, caplog):
     from shared.upstreams import transport
 
-    transport.reset_session()
+    transport.reset_pools()
     caplog.set_level(logging.WARNING)
     # GIVEN an upstream that holds each answer 0.2 s, so a whole wave is in flight at once
     upstream.default = lambda req: Reply(json=[{"generated_text": req.json()["inputs"]}], delay=0.2)

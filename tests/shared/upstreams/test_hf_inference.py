@@ -139,7 +139,7 @@ def test_success_body_that_echoes_the_token_is_redacted(client, upstream):
 def test_warm_requests_reuse_one_upstream_connection(client, upstream):
     from shared.upstreams import transport
 
-    transport.reset_session()
+    transport.reset_pools()
     for _ in range(5):
         assert post_json(client, "/api/generate", {"inputs": "Hi"}).status_code == 200
     assert upstream.connections == 1

@@ -60,7 +60,7 @@ def test_repeated_retry_after_headers_are_joined_not_dropped(client, upstream):
 
 def test_too_large_answer_is_502_and_the_half_read_connection_is_not_reused(settings, upstream):
     # GIVEN a fresh pool, a proxy that accepts at most 1 KiB from upstream and an answer of 200 KiB
-    transport.reset_session()
+    transport.reset_pools()
     client = client_for(settings.with_changes(max_upstream_bytes=1024))
     upstream.enqueue(Reply(json=[{"generated_text": "x" * 200_000}]))
     resp = post_json(client, "/api/generate", {"inputs": "Hi"})
@@ -78,9 +78,9 @@ def tls_upstream():
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
     server = FakeServer(tls=context).start()
-    transport.reset_session()
+    transport.reset_pools()
     yield server, ca
-    transport.reset_session()
+    transport.reset_pools()
     server.stop()
 
 
