@@ -19,7 +19,7 @@ from shared import adapter, cors, errors
 from shared.credentials import ENVIRONMENT, TokenSource
 from shared.deadline import Deadline
 from shared.http import Request, Response, reason
-from shared.limits.identity import client_address, client_id
+from shared.limits.identity import client_address
 from shared.proxy_signature import require_signed_proxy
 from shared.routes import ROUTES, Handler, Route, error_shape
 from shared.routes.context import Context
@@ -99,8 +99,8 @@ class ProxyApp:
             )
             handler = self._route(request)
             deadline = Deadline.for_request(settings.request_deadline, budget, settings.deadline_margin)
-            client = client_id(client_address(request.environ, request.headers, signed))
-            ctx = Context(settings, deadline, record, client, token_source=self.token_source)
+            address = client_address(request.environ, request.headers, signed)
+            ctx = Context(settings, deadline, record, address, token_source=self.token_source)
             response = handler(request, ctx)
             response.headers.update(ctx.answer_headers)
             return response

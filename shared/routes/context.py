@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from shared.credentials import ENVIRONMENT, TokenSource
 from shared.deadline import Deadline
-from shared.limits.identity import UNKNOWN
+from shared.limits.identity import client_id
 from shared.settings import Settings
 from shared.telemetry import RequestRecord
 
@@ -22,10 +22,15 @@ class Context:
     settings: Settings
     deadline: Deadline
     record: RequestRecord  # routes fill in model, sizes and upstream figures; never content
-    client: str = UNKNOWN  # who is counted (shared.limits.identity): the platform's address
+    address: str | None = None  # the client's address as the platform vouches for it (shared.limits.identity)
     answer_headers: dict[str, str] = field(default_factory=dict)  # added to the answer (RateLimit)
     token_source: TokenSource = ENVIRONMENT  # the adapter's (shared.credentials), via ProxyApp
     _admitted: bool = False
+
+    @property
+    def client(self) -> str:
+        """Who is counted: worked out from the address only when a limit asks (parsing is not free)."""
+        return client_id(self.address)
 
     def admit(self, tokens: int) -> None:
         """Charge this request to the spend limits (a no-op when none is set); raises 429/503.
