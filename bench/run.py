@@ -13,6 +13,7 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -105,6 +106,44 @@ def transport(table: Table, env: dict, event: str) -> None:
         "(reported)",
         None,
     )
+
+
+# What the first request's imports are spent on, by who owns the module (``python -X importtime``).
+IMPORT_OWNERS = {
+    "pydantic": ("pydantic", "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection"),
+    "werkzeug + serverless-wsgi": ("werkzeug", "serverless_wsgi", "markupsafe"),
+    "powertools": ("aws_lambda_powertools", "jmespath"),
+    "urllib3 + certifi": ("urllib3", "certifi"),
+    "our modules (pydantic building our models included)": ("shared", "functions"),
+}
+STARTUP = {"encodings", "site", "runpy", "bench", "_distutils_hack", "sitecustomize", "usercustomize"}
+
+
+def import_shares(env: dict, event: str) -> str:
+    """A note: the self time of every module the cold import + first request loads, by owner."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "bench.probes", "cold-first", out.name, "ours", event],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=120,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    totals: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _, name = (part.strip() for part in line[len("import time:") :].split("|"))
+        top = name.split(".")[0]
+        if top in STARTUP:
+            continue
+        owner = next((o for o, tops in IMPORT_OWNERS.items() if top in tops), "standard library and the rest")
+        totals[owner] = totals.get(owner, 0.0) + int(self_us) / 1000
+    shares = ", ".join(f"{owner} {ms:.0f} ms" for owner, ms in sorted(totals.items(), key=lambda kv: -kv[1]))
+    return f"cold import + first request, module import time by owner (one -X importtime run): {shares}"
 
 
 def cold(table: Table, env: dict, event: str) -> None:
@@ -270,8 +309,9 @@ def main() -> int:
         for step in (warm, transport, cold, memory, spend_limits):
             print(f"  {step.__name__} ...", flush=True)
             step(table, env, event)
+        imports = import_shares(env, event)
     print("  bundles ...", flush=True)
-    notes = bundles(table)
+    notes = [imports, *bundles(table)]
     print("  local concurrency ...", flush=True)
     local_concurrency(table)
     print()
