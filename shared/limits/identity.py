@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from collections.abc import Mapping
+from functools import lru_cache
 
 from shared.adapter import CLIENT_IP_KEY
 
@@ -29,6 +30,7 @@ def client_address(environ: Mapping, headers: Mapping[str, str], signed: bool) -
     return environ.get(CLIENT_IP_KEY) or environ.get("REMOTE_ADDR") or None
 
 
+@lru_cache(maxsize=4096)  # a warm instance sees the same clients again; parsing each time is not free
 def client_id(address: str | None) -> str:
     """IPv4 as is; IPv6 per /64 (one subscriber's prefix: RFC 6177), IPv4-mapped as IPv4."""
     if not address:
