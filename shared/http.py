@@ -25,6 +25,18 @@ EVENT_STREAM_HEADERS = {
 }
 
 
+def json_bytes(payload: Any) -> bytes:
+    """Our JSON, compact and always UTF-8: a lone surrogate in any string (a Space's cut-off
+    emoji) becomes U+FFFD."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        from shared.redaction import well_formed
+
+        return well_formed(text).encode()
+
+
 def reason(status: int) -> str:
     """The status line's reason phrase: RFC 9110's name for 413 (Python 3.12's is the older
     "Request Entity Too Large": https://www.rfc-editor.org/rfc/rfc9110#status.413), else ``http.HTTPStatus``'s."""
@@ -77,15 +89,7 @@ class Response:
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-        """Always UTF-8: a lone surrogate in any string (a Space's cut-off emoji) becomes U+FFFD."""
-        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        try:
-            body = text.encode()
-        except UnicodeEncodeError:
-            from shared.redaction import well_formed
-
-            body = well_formed(text).encode()
-        return cls.raw_json(status, body, headers)
+        return cls.raw_json(status, json_bytes(payload), headers)
 
     @classmethod
     def raw_json(cls, status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:

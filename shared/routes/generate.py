@@ -14,7 +14,8 @@ from shared.routes.context import Context
 from shared.schemas import validate
 from shared.schemas.generate import GenerateRequest
 from shared.schemas.limits import Limits
-from shared.upstreams.huggingface import answered_by, configured_model
+from shared.upstreams.huggingface import configured_model
+from shared.upstreams.model_upstream import answered_by
 
 
 def handle(request: Request, ctx: Context) -> Response:

@@ -83,9 +83,6 @@ class UpstreamCall:
 
     # --- what comes back, without the token ---------------------------------------------------
 
-    def redact(self, text: str) -> str:
-        return redaction.redact_text(text, self.token)
-
     def safe_message(self, body: bytes | dict, limit: int = 300) -> str | None:
         """The upstream's own error message, if it is safe to show (shared/redaction.py)."""
         return redaction.safe_upstream_message(body, self.token, limit)

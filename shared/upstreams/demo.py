@@ -13,8 +13,9 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from shared.http import json_bytes
 from shared.upstreams import sse
-from shared.upstreams.model_upstream import Answer, json_body
+from shared.upstreams.model_upstream import Answer, answered_by
 
 if TYPE_CHECKING:
     from shared.schemas.chat import ChatRequest
@@ -35,24 +36,24 @@ _CONTINUATIONS = (
 class DemoUpstream:
     def generate(self, body: GenerateRequest, call: UpstreamCall) -> Answer:
         _mark(call)
-        call.record.answered_by = call.answer_headers["X-HFProxy-Model"] = NAME
+        answered_by(call, NAME)
         if body.stream:
             return (sse.encode(event) for event in generate_events(body.text))
         params = body.parameters
         count = (params.num_return_sequences if params else None) or 1
-        return json_body(generate_answer(body.text, count, bool(params and params.details)))
+        return json_bytes(generate_answer(body.text, count, bool(params and params.details)))
 
     def chat(self, body: ChatRequest, payload: dict, call: UpstreamCall) -> Answer:
         _mark(call)
         text = chat_answer(payload["messages"])
         if not body.stream:
-            return json_body(chat_completion(payload["model"], text))
+            return json_bytes(chat_completion(payload["model"], text))
         delay = call.settings.demo_word_delay if call.can_stream else 0.0
         return _chat_events(payload["model"], text, body.include_usage, delay, call)
 
     def predict(self, body: PredictRequest, call: UpstreamCall) -> Answer:
         _mark(call)
-        return json_body({"generated_text": complete(body.inputs)})
+        return json_bytes({"generated_text": complete(body.inputs)})
 
 
 def _mark(call: UpstreamCall) -> None:

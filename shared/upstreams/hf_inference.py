@@ -18,8 +18,9 @@ NAME = "hf-inference"
 
 def generate(payload: dict, call: UpstreamCall, *, url_setting: str = "HF_INFERENCE_URL") -> bytes:
     """POST the payload; return the upstream's success body unchanged, or raise a ProxyError."""
-    settings = call.settings
-    for attempt in range(1, hf_status.MAX_ATTEMPTS + 1):
+    settings, attempt = call.settings, 0
+    while True:
+        attempt += 1
         resp = call.request("POST", settings.hf_inference_url, payload)
         if resp.status == 200:
             return call.without_token(resp)  # must be JSON; otherwise unchanged
@@ -28,7 +29,6 @@ def generate(payload: dict, call: UpstreamCall, *, url_setting: str = "HF_INFERE
         if wait is None or attempt == hf_status.MAX_ATTEMPTS or wait + 0.5 >= room:
             raise hf_status.map_error(resp, call, wait, url_setting=url_setting)
         time.sleep(wait)  # the upstream asked us to come back; the deadline still allows it
-    raise AssertionError("unreachable")  # the last attempt returns or raises
 
 
 def open_stream(

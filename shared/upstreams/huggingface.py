@@ -9,13 +9,13 @@ model answered.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from shared import errors
+from shared.http import json_bytes
 from shared.upstreams import hf_chat, hf_inference
-from shared.upstreams.model_upstream import Answer, json_body
+from shared.upstreams.model_upstream import Answer, answered_by
 
 if TYPE_CHECKING:
     from shared.schemas.chat import ChatRequest
@@ -23,14 +23,12 @@ if TYPE_CHECKING:
     from shared.schemas.predict import PredictRequest
     from shared.upstreams.call import UpstreamCall
 
-MODEL_HEADER = "X-HFProxy-Model"
 _NO_FALLBACK = "HF_INFERENCE_URL, or set GENERATE_FALLBACK_MODEL to a chat model"
 
 
 class HuggingFace:
     def generate(self, body: GenerateRequest, call: UpstreamCall) -> Answer:
-        call.record.upstream = hf_inference.NAME
-        answered_by(call, configured_model(call.settings.hf_inference_url))
+        call.record.upstream = hf_inference.NAME  # the route named the configured model (answered_by)
         fallback = call.settings.generate_fallback_model
         try:
             return _text_generation(body, call, "HF_INFERENCE_URL" if fallback else _NO_FALLBACK)
@@ -53,7 +51,7 @@ class HuggingFace:
 
         call.record.upstream = gradio_space.NAME
         text = gradio_space.predict(body.arguments(), body.contract_payload(), call)
-        return json_body({"generated_text": text})
+        return json_bytes({"generated_text": text})
 
 
 def _text_generation(body: GenerateRequest, call: UpstreamCall, setting: str) -> Answer:
@@ -77,11 +75,6 @@ def _fallback(body: GenerateRequest, call: UpstreamCall, model: str) -> Answer:
     if isinstance(opened, bytes):  # the router answered without streaming
         return generate_fallback.from_completion(opened, body)
     return generate_fallback.relay(opened, body, call)
-
-
-def answered_by(call: UpstreamCall, model: str) -> None:
-    call.record.answered_by = model
-    call.answer_headers[MODEL_HEADER] = re.sub(r"[^\x21-\x7e]", "", model)[:200]  # a header value: no CR/LF
 
 
 def configured_model(url: str) -> str:

@@ -9,10 +9,10 @@ streams, or buffers where the adapter cannot stream. Headers the answer must car
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Iterator
 from functools import cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from shared.schemas.chat import ChatRequest
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from shared.upstreams.call import UpstreamCall
 
 Answer = bytes | Iterator[bytes]  # a JSON body, or server-sent events
+MODEL_HEADER = "X-HFProxy-Model"
 
 
 class ModelUpstream(Protocol):
@@ -54,6 +55,8 @@ def _chosen(demo_mode: bool) -> ModelUpstream:
     return HuggingFace()
 
 
-def json_body(value: Any) -> bytes:
-    """Compact UTF-8 JSON, as our own answers are written."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+def answered_by(call: UpstreamCall, model: str) -> None:
+    """Which model answers this ``/api/generate`` request: the log's ``answered_by`` and the
+    ``X-HFProxy-Model`` header (errors included)."""
+    call.record.answered_by = model
+    call.answer_headers[MODEL_HEADER] = re.sub(r"[^\x21-\x7e]", "", model)[:200]  # a header value: no CR/LF

@@ -92,7 +92,6 @@ class UpstreamResponse:
     status: int
     headers: dict[str, str]  # lower-case names; repeats joined by ", "
     body: bytes
-    elapsed_ms: float
 
     def json(self) -> Any:
         try:
@@ -174,13 +173,12 @@ class Exchange:
                     )
                 parts.append(chunk)
         finally:
-            elapsed_ms = self.close()
-        return UpstreamResponse(self.status, self.headers, b"".join(parts), elapsed_ms)
+            self.close()
+        return UpstreamResponse(self.status, self.headers, b"".join(parts))
 
-    def close(self) -> float:
+    def close(self) -> None:
         """Disarm the cut-off; keep the connection only when the body was read to its end (a
-        half-read one cannot serve another request). Returns the exchange's milliseconds."""
-        elapsed_ms = round((time.perf_counter() - self._started) * 1000, 1)
+        half-read one cannot serve another request)."""
         if not self.closed:
             self.closed = True
             watchdog.disarm(self._cutoff)
@@ -188,8 +186,7 @@ class Exchange:
                 self._raw.close()
             self._raw.release_conn()
             if self._on_close is not None:
-                self._on_close(elapsed_ms)
-        return elapsed_ms
+                self._on_close(round((time.perf_counter() - self._started) * 1000, 1))
 
 
 def send(
