@@ -171,7 +171,6 @@ def transport(out: str, rounds: str) -> None:
 
     from shared.deadline import Deadline
     from shared.settings import Settings
-    from shared.telemetry import RequestRecord
     from shared.upstreams.call import UpstreamCall
 
     url, token = os.environ["HF_INFERENCE_URL"], os.environ["HF_TOKEN"]
@@ -180,7 +179,7 @@ def transport(out: str, rounds: str) -> None:
     session, adapter = requests.Session(), requests.adapters.HTTPAdapter()
 
     def ours() -> bytes:
-        call = UpstreamCall(lambda: token, settings, Deadline.after(10), RequestRecord("", "", ""))
+        call = UpstreamCall(lambda: token, settings, Deadline.after(10))
         return call.request("POST", url, payload).body
 
     def session_post() -> bytes:

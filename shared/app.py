@@ -4,8 +4,10 @@ Order of work for each request, and why:
 1. CORS preflight first: nothing (routing, body checks, auth) may reject a browser's OPTIONS.
 2. A disallowed Origin gets 403 and no CORS headers; requests without Origin pass (curl, servers).
 3. When PROXY_SIGNATURE_SECRET is set, refuse requests its front proxy did not sign (401).
-4. Route, run the handler under the request's deadline; every failure becomes the JSON envelope.
-5. Vary: Origin, Allow-Origin and X-Request-Id on every answer; one telemetry record, no content.
+4. Route by the table, and run the route with the request's :class:`~shared.scope.Scope` under
+   its deadline; every failure becomes the JSON envelope (OpenAI's error object on OpenAI paths).
+5. Vary: Origin, Allow-Origin and X-Request-Id on every answer, an adapter's own refusals
+   included (:meth:`ProxyApp.refusal`); one telemetry record, no content.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from shared import adapter, cors, errors
 from shared.credentials import ENVIRONMENT, TokenSource
@@ -21,8 +23,9 @@ from shared.deadline import Deadline
 from shared.http import Request, Response, reason
 from shared.limits.identity import client_address
 from shared.proxy_signature import require_signed_proxy
-from shared.routes import ROUTES, Handler, Route, error_shape
-from shared.routes.context import Context
+from shared.routes.route import Route, RouteTable
+from shared.routes.table import ROUTES
+from shared.scope import Scope
 from shared.settings import Settings
 from shared.telemetry import LoggingTelemetry, RequestRecord, Telemetry
 
@@ -36,14 +39,13 @@ class ProxyApp:
         self,
         settings: Settings | None = None,
         telemetry: Telemetry | None = None,
-        routes: dict[str, Route | dict[str, Handler]] | None = None,
+        routes: RouteTable | Sequence[Route] | None = None,
         token_source: TokenSource = ENVIRONMENT,
     ) -> None:
         self._settings = settings
         self.token_source = token_source  # where the token comes from (the AWS adapter adds Secrets Manager)
         self.telemetry = telemetry or LoggingTelemetry()
-        given = ROUTES if routes is None else routes  # a bare {method: handler} is an envelope route
-        self.routes = {path: r if isinstance(r, Route) else Route(r) for path, r in given.items()}
+        self.routes = ROUTES if routes is None else routes if isinstance(routes, RouteTable) else RouteTable.of(routes)
 
     @property
     def settings(self) -> Settings:
@@ -59,71 +61,107 @@ class ProxyApp:
         started = time.perf_counter()
         request = Request(environ)
         record = RequestRecord(adapter.request_id(environ) or uuid.uuid4().hex, request.method, request.path)
-        settings = None
+        scope: Scope | None = None
         try:
             settings = self.settings
-            response = self._respond(request, settings, record, adapter.time_budget(environ))
+            scope = Scope(
+                record.request_id,
+                settings,
+                Deadline.for_request(settings.request_deadline, adapter.time_budget(environ), settings.deadline_margin),
+                request.can_stream,
+                token_source=self.token_source,
+                routes=self.routes,
+            )
+            response = self._respond(request, scope, record)
         except errors.ConfigError as exc:
             response = Response.from_error(errors.misconfigured(str(exc)))
-        if settings is not None:
-            cors.decorate(response, request, settings)
-        else:
-            response.headers["Vary"] = "Origin"
-        response.headers["X-Request-Id"] = record.request_id
-        response.headers.setdefault("Cache-Control", "no-store")
+        self._finish_headers(response, request, record.request_id)
         record.status = response.status
         record.body_bytes = request.bytes_read
 
-        def finish() -> None:
+        def finish(outcome: str | None = None) -> None:
+            if scope is not None:
+                scope.fill(record)
+            if outcome == "client_gone":
+                record.stream_end = record.stream_end or outcome
+            elif outcome == "internal_error":
+                record.code = record.code or outcome
             record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
             self.telemetry.record(record)
 
         status_line = f"{response.status} {reason(response.status)}"
         if response.stream is not None:  # no Content-Length: the body ends when the stream does
             start_response(status_line, list(response.headers.items()))
-            return StreamBody(response.stream, record, finish)
+            return StreamBody(response.stream, record.request_id, finish)
         response.headers["Content-Length"] = str(len(response.body))
         finish()
         start_response(status_line, list(response.headers.items()))
         return [response.body]
 
-    def _respond(self, request: Request, settings: Settings, record: RequestRecord, budget) -> Response:
+    def refusal(self, error: errors.ProxyError, origin: str | None, request_id: str | None = None) -> Response:
+        """An adapter's own refusal (a Lambda event it cannot read, a request line the local
+        server refuses), built as every other answer is: envelope, CORS, ``X-Request-Id``, record."""
+        request_id = request_id or uuid.uuid4().hex
+        response = Response.from_error(error)
+        request = Request({"HTTP_ORIGIN": origin} if origin else {})
+        self._finish_headers(response, request, request_id)
+        response.headers["Content-Length"] = str(len(response.body))
+        self.telemetry.record(RequestRecord(request_id, "", "", status=error.status, code=error.code))
+        return response
+
+    def _finish_headers(self, response: Response, request: Request, request_id: str) -> None:
+        try:
+            cors.decorate(response, request, self.settings)
+        except errors.ConfigError:
+            response.headers["Vary"] = "Origin"
+        response.headers["X-Request-Id"] = request_id
+        response.headers.setdefault("Cache-Control", "no-store")
+
+    def _respond(self, request: Request, scope: Scope, record: RequestRecord) -> Response:
+        settings = scope.settings
         if cors.is_preflight(request):
             return cors.preflight(request, settings)
-        ctx: Context | None = None
+        routed = False
         try:
             if request.origin is not None and cors.allow_origin_value(settings, request.origin) is None:
                 raise errors.origin_not_allowed()
             signed = require_signed_proxy(
                 request.headers, settings.proxy_signature_secret, settings.proxy_signature_site_url
             )
-            handler = self._route(request)
-            deadline = Deadline.for_request(settings.request_deadline, budget, settings.deadline_margin)
-            address = client_address(request.environ, request.headers, signed)
-            ctx = Context(settings, deadline, record, address, token_source=self.token_source)
-            response = handler(request, ctx)
-            response.headers.update(ctx.answer_headers)
+            route = self._route(request)
+            scope.address = client_address(request.environ, request.headers, signed)
+            routed = True
+            response = self._run(route, request, scope)
+            response.headers.update(scope.answer_headers)
             return response
         except errors.ProxyError as exc:
             record.code = exc.code
-            response = Response.from_error(exc, error_shape(self.routes, request.path))
-            if ctx is not None:  # a counted request's RateLimit fields, on its error answer too
-                response.headers = {**ctx.answer_headers, **response.headers}
+            response = Response.from_error(exc, self.routes.error_shape(request.path))
+            if routed:  # a counted request's RateLimit fields, on its error answer too
+                response.headers = {**scope.answer_headers, **response.headers}
             return response
         except Exception as exc:  # never a traceback, never the exception text (it may quote input)
             log.error("unhandled %s in request %s", type(exc).__name__, record.request_id)
             record.code = "internal_error"
-            return Response.from_error(errors.internal_error(), error_shape(self.routes, request.path))
+            return Response.from_error(errors.internal_error(), self.routes.error_shape(request.path))
 
-    def _route(self, request: Request) -> Handler:
-        route = self.routes.get(request.path)
-        if route is None:
+    @staticmethod
+    def _run(route: Route, request: Request, scope: Scope) -> Response:
+        if route.model is not None:
+            from shared.routes import model
+
+            return model.answer(route, request, scope)
+        assert route.handler is not None, f"route {route.name} declares no handler"
+        return route.handler(request, scope)
+
+    def _route(self, request: Request) -> Route:
+        methods = self.routes.methods(request.path)
+        if not methods:
             raise errors.not_found(request.path)
-        methods = route.methods
-        handler = methods.get(request.method)
-        if handler is None:
+        route = methods.get(request.method)
+        if route is None:
             raise errors.method_not_allowed([*methods, "OPTIONS"])
-        return handler
+        return route
 
 
 class StreamBody:
@@ -131,15 +169,15 @@ class StreamBody:
 
     ``close()`` comes when the stream is exhausted, or early when the client went away (the
     server's write failed): either way the route's stream is closed (which drops the upstream
-    connection) and the request's telemetry record is written exactly once.
+    connection) and the request's telemetry record is written exactly once, with how it ended.
     """
 
-    def __init__(self, chunks, record: RequestRecord, finish) -> None:
+    def __init__(self, chunks, request_id: str, finish) -> None:
         self._chunks = chunks
         self._iter = iter(chunks)
-        self._record = record
+        self._request_id = request_id
         self._finish = finish
-        self._exhausted = False
+        self._outcome: str | None = "client_gone"  # until the stream is read to its end
         self._closed = False
 
     def __iter__(self) -> StreamBody:
@@ -149,12 +187,12 @@ class StreamBody:
         try:
             return next(self._iter)
         except StopIteration:
-            self._exhausted = True
+            self._outcome = None
             raise
         except Exception as exc:  # the route's stream should end itself with an error event
-            log.error("unhandled %s in stream %s", type(exc).__name__, self._record.request_id)
-            self._record.code = self._record.code or "internal_error"
-            self._exhausted = True
+            log.error("unhandled %s in stream %s", type(exc).__name__, self._request_id)
+            self._outcome = "internal_error"
+            self._iter = iter(())
             raise StopIteration from None
 
     def close(self) -> None:
@@ -162,13 +200,11 @@ class StreamBody:
             return
         self._closed = True
         try:
-            if not self._exhausted:
-                self._record.stream_end = "client_gone"
             close = getattr(self._chunks, "close", None)
             if close is not None:
                 close()
         finally:
-            self._finish()
+            self._finish(self._outcome)
 
 
 app = ProxyApp()

@@ -59,7 +59,7 @@ class Response:
 
     @classmethod
     def answer(cls, answer: bytes | Iterable[bytes], request: Request) -> Response:
-        """A model upstream's answer (shared.upstreams.model_upstream): its JSON, or its events."""
+        """A model upstream's answer (shared.upstreams.plan.Answer): its JSON, or its events."""
         if isinstance(answer, bytes):
             return cls.raw_json(200, answer)
         return cls.event_stream_or_buffered(answer, request)

@@ -23,7 +23,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from functions.aws_lambda.secret import SECRETS_MANAGER
 from shared import adapter, errors
 from shared.app import ProxyApp
-from shared.http import Response
 from shared.telemetry import RequestRecord
 
 # service "hfproxy" is also the core's stdlib logger name, so the core's own lines come out as
@@ -78,9 +77,17 @@ def lambda_handler(event: dict, context) -> dict:
         if "body" in answered:  # the core answered; serverless-wsgi could not write it as text
             return _as_base64(answered)
         refused = _unreadable(event)  # raised while serverless-wsgi translates the event
-    app.telemetry.record(RequestRecord(context.aws_request_id, "", "", status=refused.status, code=refused.code))
-    error = Response.from_error(refused)
+    # Built by the core like every answer: envelope, CORS, X-Request-Id, one record.
+    error = app.refusal(refused, _origin(event), context.aws_request_id)
     return {"statusCode": error.status, "headers": error.headers, "body": error.body.decode()}
+
+
+def _origin(event: dict) -> str | None:
+    headers = event.get("headers") or {}
+    if not isinstance(headers, dict):
+        return None
+    origin = next((v for k, v in headers.items() if isinstance(k, str) and k.lower() == "origin"), None)
+    return origin if isinstance(origin, str) and "\n" not in origin and "\r" not in origin else None
 
 
 def _unreadable(event: dict) -> errors.ProxyError:

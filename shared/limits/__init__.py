@@ -19,14 +19,13 @@ remaining count is never sent: it reflects other clients.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from shared import errors
 from shared.deadline import Deadline
 from shared.limits.policy import Charge, charges_for
 from shared.limits.store import StoreUnavailable, now, store_for
 from shared.settings import Settings
-from shared.telemetry import RequestRecord
 
 log = logging.getLogger("hfproxy")
 _POLICY_NAMES = {"rate": "minute", "client_tokens": "day"}  # budget: never advertised
@@ -40,9 +39,17 @@ def enabled(settings: Settings) -> bool:
 
 
 def admit(
-    settings: Settings, client: str, tokens: int, record: RequestRecord, deadline: Deadline, at: float | None = None
+    settings: Settings,
+    client: str,
+    tokens: int,
+    deadline: Deadline,
+    note: Callable[[str], None],
+    at: float | None = None,
 ) -> dict[str, str]:
-    """Charge one request; the RateLimit headers for its answer, or a ProxyError that carries them."""
+    """Charge one request; the RateLimit headers for its answer, or a ProxyError that carries them.
+
+    ``note`` is told which limit refused (or that the store was down), for the request's log.
+    """
     at = now() if at is None else at
     charges = charges_for(settings, client, tokens, at)
     if not charges:
@@ -50,7 +57,7 @@ def admit(
     try:
         outcome = store_for(settings).charge(charges, at, deadline)
     except StoreUnavailable as exc:
-        record.limit = "store_unavailable"
+        note("store_unavailable")
         if settings.quota_fail_open:
             log.warning("quota store unavailable (%s); request forwarded uncounted (QUOTA_FAIL_OPEN)", exc)
             return {}
@@ -60,7 +67,7 @@ def admit(
     if outcome.refused is None:
         return headers
     refused = charges[outcome.refused]
-    record.limit = refused.limit_name
+    note(refused.limit_name)
     headers["Retry-After"] = str(refused.retry_after(at))
     error = _REFUSALS[refused.limit_name](refused.limit)
     error.headers.update(headers)

@@ -1,4 +1,4 @@
-"""``POST /api/generate``: validate, count, and hand the request to the model upstream.
+"""``POST /api/generate``: text generation (gpt2 by default) through Hugging Face's inference API.
 
 ``"stream": true`` relays TGI's token events where the adapter can stream; elsewhere (Lambda) the
 same events are answered in one buffered ``text/event-stream`` body with
@@ -9,24 +9,23 @@ which model answered, on errors too.
 
 from __future__ import annotations
 
-from shared.http import Request, Response
-from shared.routes.context import Context
-from shared.schemas import validate
-from shared.schemas.generate import GenerateRequest
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from shared.routes.route import ModelSpec, Probe, Route, lazy
 from shared.schemas.limits import Limits
-from shared.upstreams.huggingface import configured_model
-from shared.upstreams.model_upstream import answered_by
+from shared.settings import Settings
+from shared.upstreams.plan import Plan
+
+if TYPE_CHECKING:
+    from shared.schemas.generate import GenerateRequest
 
 
-def handle(request: Request, ctx: Context) -> Response:
-    settings = ctx.settings
-    body = validate(GenerateRequest, request.json(settings.max_body_bytes), Limits.for_generate(settings))
-    ctx.record.prompt_chars = len(body.text)
-    call = ctx.upstream_call(request)
-    ctx.record.model = model = configured_model(settings.hf_inference_url)
-    answered_by(call, model)  # a refusal (429, 503) names the model it was for
-    ctx.admit(requested_tokens(body, settings.max_new_tokens))  # once: the fallback is the same request
-    return Response.answer(ctx.upstream.generate(body, call), request)
+def plan(body: GenerateRequest, settings: Settings) -> Plan:
+    from shared.upstreams.huggingface import configured_model
+
+    model = configured_model(settings.hf_inference_url)
+    return Plan(body, model, len(body.text), requested_tokens(body, settings.max_new_tokens), announce=True)
 
 
 def requested_tokens(body: GenerateRequest, cap: int) -> int:
@@ -34,3 +33,44 @@ def requested_tokens(body: GenerateRequest, cap: int) -> int:
     params = body.parameters
     per_sequence = (params.max_new_tokens if params else None) or cap
     return per_sequence * ((params.num_return_sequences if params else None) or 1)
+
+
+def health(s: Settings, ready: bool) -> dict:
+    return {"configured": ready, "host": urlsplit(s.hf_inference_url).hostname}
+
+
+def probes(s: Settings) -> dict[str, Probe]:
+    """A router URL names its provider and model: ask the Hub whether that provider serves it live."""
+    from shared.upstreams import hub
+
+    target = hub.generate_target(s.hf_inference_url)
+    if target is None:
+        return {}
+    provider, model = target
+    return {"model": hub.probe(model, provider, task="text-generation")}
+
+
+def verdict(s: Settings, results: dict[str, dict]) -> dict:
+    from shared.upstreams import hub
+
+    target = hub.generate_target(s.hf_inference_url)
+    if target is None:
+        return {"state": "unknown", "reason": "not_a_router_url", "host": urlsplit(s.hf_inference_url).hostname}
+    return {**results["model"], "model": target[1], "provider": target[0]}
+
+
+ROUTE = Route(
+    "generate",
+    paths=("/api/generate",),
+    body="shared.schemas.generate:GenerateRequest",
+    summary="Text generation",
+    model=ModelSpec(
+        limits=Limits.for_generate,
+        plan=plan,
+        live=lazy("shared.upstreams.huggingface:generate"),
+        demo=lazy("shared.upstreams.demo:generate"),
+        health=health,
+        probes=probes,
+        verdict=verdict,
+    ),
+)

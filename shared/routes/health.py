@@ -1,50 +1,41 @@
 """``GET /api/health``: which upstreams are configured. Never a secret, nothing derived from one.
 
-Plain, it calls nothing (a platform's health probe may hit it every few seconds). ``?deep=1`` adds
+Plain, it calls nothing (a platform's health probe may hit it every few seconds): each model
+route of the table says what it is configured with (``ModelSpec.health``). ``?deep=1`` adds
 ``deep``: whether each route's model is live now, asked of the Hub and the Space
 (:mod:`shared.routes.health_deep`, cached per warm process).
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from shared import __version__
 from shared.http import Request, Response
-from shared.routes.context import Context
+from shared.routes.route import Route
+from shared.scope import Scope
 from shared.settings import Settings
 
 DEEP_VALUES = ("1", "true", "yes")
 
 
-def handle(request: Request, ctx: Context) -> Response:
-    s = ctx.settings
-    mode = "demo" if s.demo_mode else "live"
-    ready = s.demo_mode or ctx.token_source.configured(s)
+def handle(request: Request, scope: Scope) -> Response:
+    s = scope.settings
+    ready = s.demo_mode or scope.token_source.configured(s)
+    upstreams = {}
+    for route in scope.routes.model_routes():
+        assert route.model is not None
+        upstreams[route.name] = route.model.health(s, ready)
     body = {
         "status": "ok" if ready else "misconfigured",
         "version": __version__,
-        "mode": mode,
+        "mode": "demo" if s.demo_mode else "live",
         "streaming": request.can_stream,  # whether "stream": true can stream on this platform
-        "upstreams": {
-            "generate": {"configured": ready, "host": urlsplit(s.hf_inference_url).hostname},
-            "chat": {
-                "configured": ready,
-                "host": urlsplit(s.hf_chat_url).hostname,
-                "models": list(s.chat_models),
-                "default_model": s.chat_default_model,
-            },
-            "predict": {
-                "configured": s.demo_mode or (ready and s.llama_space_url is not None),
-                "host": urlsplit(s.llama_space_url).hostname if s.llama_space_url else None,
-            },
-        },
+        "upstreams": upstreams,
         "limits": _limits(s),
     }
     if request.query.get("deep", "").lower() in DEEP_VALUES:
         from shared.routes import health_deep
 
-        body["deep"] = health_deep.report(ctx)
+        body["deep"] = health_deep.report(scope)
     return Response.json(200, body)
 
 
@@ -58,3 +49,13 @@ def _limits(s: Settings) -> dict:
         "store": s.quota_store,
         "fail_open": s.quota_fail_open,
     }
+
+
+ROUTE = Route(
+    "health",
+    paths=("/api/health",),
+    handler=handle,
+    method="GET",
+    summary="Which upstreams are configured; ?deep=1: which routes are live (asks the Hub)",
+    query=(("deep", "1: also ask the Hub and the Space which routes are live now (cached a few minutes)"),),
+)

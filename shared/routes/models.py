@@ -5,9 +5,20 @@
 from __future__ import annotations
 
 from shared.http import Request, Response
-from shared.routes.context import Context
+from shared.routes.route import Route
+from shared.scope import Scope
 
 
-def handle(request: Request, ctx: Context) -> Response:
-    models = [{"id": m, "object": "model", "created": 0, "owned_by": "huggingface"} for m in ctx.settings.chat_models]
+def handle(request: Request, scope: Scope) -> Response:
+    models = [{"id": m, "object": "model", "created": 0, "owned_by": "huggingface"} for m in scope.settings.chat_models]
     return Response.json(200, {"object": "list", "data": models})
+
+
+ROUTE = Route(
+    "models",
+    paths=(),
+    openai_paths=("/api/models", "/api/v1/models"),
+    handler=handle,
+    method="GET",
+    summary="The chat allowlist (OpenAI list)",
+)

@@ -50,6 +50,12 @@ class PredictParameters(BaseModel):
         cap_tokens(value, info)
         return value
 
+    @property
+    def tokens(self) -> int:
+        """The max_new_tokens sent (and charged): always set once validated."""
+        assert self.max_new_tokens is not None, "the validator fills it in"
+        return self.max_new_tokens
+
 
 class PredictRequest(BaseModel):
     model_config = Strict

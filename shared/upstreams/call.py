@@ -1,19 +1,25 @@
-"""One client request's way upstream: the token, the settings, the deadline and the record.
+"""One client request's way upstream: the token, the settings, the deadline, and what happened.
 
-Every upstream client takes an :class:`UpstreamCall` instead of those four separately. It alone
-builds the Authorization header, redacts the token out of what comes back, and keeps the
-request's upstream figures, each with one meaning (docs/architecture.md, "Telemetry"):
+Every upstream client takes an :class:`UpstreamCall`. It alone builds the Authorization header,
+redacts the token out of what comes back, and keeps the request's upstream facts, each with one
+meaning and one writer, this object (docs/architecture.md, "Telemetry"):
 
-- ``upstream_attempts``: upstream HTTP requests this client request made (retries, fallback,
-  a Space's discovery calls included);
-- ``upstream_status``: the status of the last of them;
-- ``upstream_ms``: their time summed, each from sending until its body was read or its stream
-  closed (a streamed answer's record is written after its stream closes).
+- ``attempts``: upstream HTTP requests this client request made (retries, fallback, a Space's
+  discovery calls included);
+- ``status``: the status of the last of them;
+- ``ms``: their time summed, each from sending until its body was read or its stream closed (a
+  streamed answer's record is written after its stream closes);
+- ``upstream`` / ``answered_by``: which upstream client, and which model, answered;
+- ``stream_end`` / ``stream_code``: how a relayed stream ended, and its in-band error code.
+
+The request's scope (:mod:`shared.scope`) copies these into the request record when the answer
+is done; ``headers`` (``X-HFProxy-Model``, ``X-HFProxy-Mode``) go on the answer, error or not.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,11 +27,11 @@ from typing import Any
 from shared import redaction
 from shared.deadline import Deadline
 from shared.settings import Settings
-from shared.telemetry import RequestRecord
 from shared.upstreams import transport
 
 JSON = "application/json"
 EVENT_STREAM = "text/event-stream"
+MODEL_HEADER = "X-HFProxy-Model"
 
 
 @dataclass
@@ -35,9 +41,15 @@ class UpstreamCall:
     token_source: Callable[[], str]
     settings: Settings
     deadline: Deadline
-    record: RequestRecord
     can_stream: bool = True  # our client reads the answer as it is written (Request.can_stream)
-    answer_headers: dict[str, str] = field(default_factory=dict)  # on our answer, error or not
+    headers: dict[str, str] = field(default_factory=dict)  # on our answer, error or not
+    attempts: int = 0
+    status: int | None = None
+    ms: float | None = None
+    upstream: str | None = None
+    answered_by: str | None = None
+    stream_end: str | None = None  # "done", "error" or "client_gone"
+    stream_code: str | None = None
     _token: str | None = field(default=None, repr=False)
 
     @property
@@ -45,6 +57,20 @@ class UpstreamCall:
         if self._token is None:
             self._token = self.token_source()
         return self._token
+
+    def answered(self, upstream: str | None = None, model: str | None = None) -> None:
+        """Which upstream client (and, for ``/api/generate``, which model) answers: the log's
+        ``upstream`` and ``answered_by``, and ``X-HFProxy-Model`` when a model is named."""
+        if upstream is not None:
+            self.upstream = upstream
+        if model is not None:
+            self.answered_by = model
+            self.headers[MODEL_HEADER] = re.sub(r"[^\x21-\x7e]", "", model)[:200]  # a header value: no CR/LF
+
+    def stream_ended(self, outcome: str, code: str | None = None) -> None:
+        self.stream_end = outcome
+        if code is not None:
+            self.stream_code = code
 
     def open(
         self, method: str, url: str, body: Any = None, *, stream: bool = False, silence: float | None = None
@@ -59,7 +85,7 @@ class UpstreamCall:
         if body is not None:
             data = body if isinstance(body, bytes) else json_bytes(body)
             headers["Content-Type"] = JSON
-        self.record.upstream_attempts += 1
+        self.attempts += 1
         exchange = transport.send(
             method,
             url,
@@ -70,7 +96,7 @@ class UpstreamCall:
             silence=silence or self.settings.read_timeout,
             on_close=self._count_time,
         )
-        self.record.upstream_status = exchange.status
+        self.status = exchange.status
         return exchange
 
     def request(self, method: str, url: str, body: Any = None) -> transport.UpstreamResponse:
@@ -92,7 +118,7 @@ class UpstreamCall:
         return redaction.redact_json_body(resp.body, resp.json(), self.token)
 
     def _count_time(self, elapsed_ms: float) -> None:
-        self.record.upstream_ms = round((self.record.upstream_ms or 0) + elapsed_ms, 1)
+        self.ms = round((self.ms or 0) + elapsed_ms, 1)
 
 
 def json_bytes(body: Any) -> bytes:

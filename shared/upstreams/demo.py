@@ -2,8 +2,8 @@
 
 Used when DEMO_MODE is on, or when ``make serve`` starts with no token. Deployed functions never
 fall back to it silently: there, no token is the 500 ``server_misconfigured`` error.
-:class:`DemoUpstream` answers the model routes in the shapes the live upstreams do, marked
-``X-HFProxy-Mode: demo``; it never reads the token.
+Each function answers one route's plan in the shape its live twin (:mod:`shared.upstreams.huggingface`)
+does, marked ``X-HFProxy-Mode: demo``; none reads the token.
 """
 
 from __future__ import annotations
@@ -11,17 +11,11 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from shared.http import json_bytes
 from shared.upstreams import sse
-from shared.upstreams.model_upstream import Answer, answered_by
-
-if TYPE_CHECKING:
-    from shared.schemas.chat import ChatRequest
-    from shared.schemas.generate import GenerateRequest
-    from shared.schemas.predict import PredictRequest
-    from shared.upstreams.call import UpstreamCall
+from shared.upstreams.call import UpstreamCall
+from shared.upstreams.plan import Answer, Plan
 
 NAME = "demo"
 MODE_HEADER = {"X-HFProxy-Mode": "demo"}
@@ -33,40 +27,42 @@ _CONTINUATIONS = (
 )
 
 
-class DemoUpstream:
-    def generate(self, body: GenerateRequest, call: UpstreamCall) -> Answer:
-        _mark(call)
-        answered_by(call, NAME)
-        if body.stream:
-            return (sse.encode(event) for event in generate_events(body.text))
-        params = body.parameters
-        count = (params.num_return_sequences if params else None) or 1
-        return json_bytes(generate_answer(body.text, count, bool(params and params.details)))
-
-    def chat(self, body: ChatRequest, payload: dict, call: UpstreamCall) -> Answer:
-        _mark(call)
-        text = chat_answer(payload["messages"])
-        if not body.stream:
-            return json_bytes(chat_completion(payload["model"], text))
-        delay = call.settings.demo_word_delay if call.can_stream else 0.0
-        return _chat_events(payload["model"], text, body.include_usage, delay, call)
-
-    def predict(self, body: PredictRequest, call: UpstreamCall) -> Answer:
-        _mark(call)
-        return json_bytes({"generated_text": complete(body.inputs)})
+def generate(plan: Plan, call: UpstreamCall) -> Answer:
+    _mark(call, NAME)
+    body = plan.body
+    if body.stream:
+        return (sse.encode(event) for event in generate_events(body.text))
+    params = body.parameters
+    count = (params.num_return_sequences if params else None) or 1
+    return json_bytes(generate_answer(body.text, count, bool(params and params.details)))
 
 
-def _mark(call: UpstreamCall) -> None:
-    call.record.upstream = NAME
-    call.answer_headers.update(MODE_HEADER)
+def chat(plan: Plan, call: UpstreamCall) -> Answer:
+    _mark(call)
+    payload = plan.payload or {}
+    text = chat_answer(payload["messages"])
+    if not plan.stream:
+        return json_bytes(chat_completion(payload["model"], text))
+    delay = call.settings.demo_word_delay if call.can_stream else 0.0
+    return _chat_events(payload["model"], text, plan.body.include_usage, delay, call)
+
+
+def predict(plan: Plan, call: UpstreamCall) -> Answer:
+    _mark(call)
+    return json_bytes({"generated_text": complete(plan.body.inputs)})
+
+
+def _mark(call: UpstreamCall, model: str | None = None) -> None:
+    call.answered(NAME, model)
+    call.headers.update(MODE_HEADER)
 
 
 def _chat_events(model: str, text: str, usage: bool, delay: float, call: UpstreamCall) -> Iterator[bytes]:
-    call.record.stream_end = "client_gone"
+    call.stream_ended("client_gone")
     for chunk in chat_chunks(model, text, delay, include_usage=usage):
         yield sse.encode(chunk)
     yield sse.DONE_EVENT
-    call.record.stream_end = "done"
+    call.stream_ended("done")
 
 
 def complete(prompt: str) -> str:

@@ -2,8 +2,9 @@
 
 Hugging Face keeps moving text generation off its serverless API (docs/model-availability.md), so
 when the configured model answers ``model_not_served`` the same request is asked once of
-``GENERATE_FALLBACK_MODEL`` through the router's chat completions (the :mod:`hf_chat` call path,
-same transport and deadline), and answered in the text-generation shape:
+``GENERATE_FALLBACK_MODEL`` through the router's chat completions (the same
+:class:`~shared.upstreams.hf_client.HFClient`, transport and deadline), answered in the
+text-generation shape:
 
 - ``[{"generated_text": ...}]``, the prompt first when ``return_full_text`` is true, which is the
   default of the hf-inference pipeline this route was built on (``TextGenerationPipeline``:
@@ -21,16 +22,16 @@ same transport and deadline), and answered in the text-generation shape:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from shared import errors
 from shared.schemas.generate import GenerateRequest
 from shared.settings import Settings
-from shared.upstreams import hf_chat, sse, transport
+from shared.upstreams import hf_client, sse
 from shared.upstreams.call import UpstreamCall
+from shared.upstreams.plan import Answer
 
-NAME = hf_chat.NAME
+NAME = hf_client.CHAT
 URL_SETTING = "GENERATE_FALLBACK_MODEL (or HF_CHAT_URL)"
 # A chat model answers a prompt; asked this way it continues it, as a text-generation model would.
 INSTRUCTION = "Continue the user's text. Reply with the continuation only, without repeating the text."
@@ -46,7 +47,7 @@ def chat_payload(body: GenerateRequest, model: str, settings: Settings, stream: 
     payload: dict[str, Any] = {
         "model": model,
         "messages": [{"role": "system", "content": INSTRUCTION}, {"role": "user", "content": body.text}],
-        "max_tokens": min(wanted, settings.chat_max_tokens),  # never more than ctx.admit counted
+        "max_tokens": min(wanted, settings.chat_max_tokens),  # never more than Scope.admit counted
     }
     if params is not None:
         if params.temperature is not None:
@@ -59,14 +60,15 @@ def chat_payload(body: GenerateRequest, model: str, settings: Settings, stream: 
     return payload
 
 
-def complete(body: GenerateRequest, model: str, call: UpstreamCall) -> bytes:
-    """Ask the chat model without streaming; answer ``[{"generated_text"}]``."""
-    answer = hf_chat.complete(chat_payload(body, model, call.settings, stream=False), call, url_setting=URL_SETTING)
-    return from_completion(answer, body)
-
-
-def open_stream(body: GenerateRequest, model: str, call: UpstreamCall) -> transport.Exchange | bytes:
-    return hf_chat.open_stream(chat_payload(body, model, call.settings, stream=True), call, url_setting=URL_SETTING)
+def answer(body: GenerateRequest, model: str, call: UpstreamCall) -> Answer:
+    """Ask the chat model; answer ``[{"generated_text"}]``, or TGI token events for a stream."""
+    client = hf_client.HFClient(call, URL_SETTING)
+    url = call.settings.hf_chat_url
+    if not body.stream:
+        return from_completion(client.post(url, chat_payload(body, model, call.settings, stream=False)), body)
+    payload = chat_payload(body, model, call.settings, stream=True)
+    answered = client.stream(url, payload, is_final=hf_client.chat_done, convert=TokenEvents(body))
+    return from_completion(answered, body) if isinstance(answered, bytes) else answered  # the router did not stream
 
 
 def from_completion(answer: bytes, body: GenerateRequest) -> bytes:
@@ -80,11 +82,6 @@ def from_completion(answer: bytes, body: GenerateRequest) -> bytes:
         raise errors.upstream_bad_response()
     continuation = seam(body.text, text) + text
     return json.dumps([{"generated_text": _shown(body, continuation)}], ensure_ascii=False).encode()
-
-
-def relay(stream: transport.Exchange, body: GenerateRequest, call: UpstreamCall) -> Iterator[bytes]:
-    """The chat stream re-sent as TGI token events (errors and cut-offs as the chat relay has them)."""
-    return hf_chat.relay(stream, call, convert=TokenEvents(body))
 
 
 class TokenEvents:

@@ -152,3 +152,30 @@ def json_or_none(raw: bytes | str) -> Any:
         return json.loads(raw)
     except ValueError:
         return None
+
+
+def space_status(upstream: UpstreamCall) -> dict:
+    """The deep health check of ``/api/predict``: read the Space's ``/config`` (and ``/info``) as
+    the route would, without calling its model."""
+    s = upstream.settings
+    call = SpaceCall(s.llama_space_url or "", upstream)
+    try:
+        api = discover(call)
+        if api.kind == "contract":
+            return {"state": "unknown", "reason": "not_gradio", "protocol": "contract"}
+        name = endpoint_name(call, api)
+        if s.llama_space_api_name:  # named by the operator: is it there?
+            listed = listed_names(call, api)
+            if listed is not None and name not in listed:
+                return {"state": "not_served", "reason": "space_api_name_unknown", "gradio": api.version}
+    except errors.ProxyError as exc:
+        return {"state": _SPACE_STATES.get(exc.code, "unknown"), "reason": exc.code}
+    return {"state": "live", "gradio": api.version, "api_name": name}
+
+
+_SPACE_STATES = {
+    "upstream_auth_failed": "gated",  # a private Space that refuses the server's token
+    "space_api_name_ambiguous": "not_served",
+    "space_not_gradio": "not_served",
+    "upstream_error": "not_served",  # a 4xx: no such Space at LLAMA_SPACE_URL
+}

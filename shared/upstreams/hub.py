@@ -17,8 +17,10 @@ names that look like provider names.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from shared import errors
 from shared.upstreams.call import UpstreamCall
@@ -27,6 +29,8 @@ EXPAND = "expand[]=inferenceProviderMapping&expand[]=gated"
 _PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
 # Transport failures as reasons: our own words, never the exception's text.
 _REASONS = {"upstream_timeout": "hub_timeout", "upstream_unreachable": "hub_unreachable"}
+ROUTER_HOST = "router.huggingface.co"
+ROUTER_POLICIES = ("fastest", "cheapest", "preferred")
 
 
 @dataclass
@@ -88,3 +92,25 @@ def mapping_entries(info: dict) -> list[dict[str, Any]]:
         if isinstance(name, str) and _PROVIDER_NAME.match(name):
             out.append({"provider": name, "status": item.get("status"), "task": item.get("task")})
     return out
+
+
+def probe(model: str, provider: str | None, *, task: str) -> Callable[[UpstreamCall], dict]:
+    """A deep-health check of ``model`` for ``task``: the route table's ``probes`` return these."""
+    return lambda call: model_status(model, task, provider, call).body()
+
+
+def generate_target(url: str) -> tuple[str, str] | None:
+    """(provider, model) of a router URL ``https://router.huggingface.co/{provider}/models/{id}``."""
+    parts = urlsplit(url)
+    segments = parts.path.strip("/").split("/")
+    if parts.hostname != ROUTER_HOST or len(segments) < 4 or segments[1] != "models":
+        return None
+    return segments[0], "/".join(segments[2:])
+
+
+def chat_target(model: str) -> tuple[str, str | None]:
+    """(repository, pinned provider) of a chat model: ``model:groq`` pins a provider; the router's
+    selection policies ``:fastest``, ``:cheapest``, ``:preferred`` pin none
+    (https://huggingface.co/docs/inference-providers/en/index)."""
+    repo, _, suffix = model.partition(":")
+    return repo, (suffix if suffix and suffix not in ROUTER_POLICIES else None)

@@ -154,7 +154,7 @@ def relay(
     ``convert`` turns each upstream event into the data of zero or more events of another shape
     (the /api/generate fallback answers chat chunks as text-generation tokens).
     """
-    outcome, record, token = "done", call.record, call.token
+    outcome, code, token = "done", None, call.token
     try:
         try:
             for event in events(stream):
@@ -170,16 +170,13 @@ def relay(
             if final_required:
                 raise errors.upstream_stream_interrupted()
         except errors.ProxyError as exc:
-            outcome = "error"
-            if record is not None:
-                record.code = exc.code
+            outcome, code = "error", exc.code
             yield encode_error(exc)
     except GeneratorExit:
         outcome = "client_gone"
         raise
     finally:
-        if record is not None:
-            record.stream_end = outcome
+        call.stream_ended(outcome, code)
         stream.close()
 
 

@@ -13,20 +13,21 @@ import pytest
 
 from shared.app import ProxyApp
 from shared.http import Response
-from shared.routes import ROUTES
+from shared.routes.route import Route
+from shared.routes.table import ROUTES
 from shared.settings import Settings
 from tests.conftest import MODEL_PATH, TEST_TOKEN
 from tests.fakes.http_server import Reply
 
 
-def _echo_predict(request, ctx):
-    body = request.json(ctx.settings.max_body_bytes)
+def _echo_predict(request, scope):
+    body = request.json(scope.settings.max_body_bytes)
     return Response.json(200, {"generated_text": f"llama saw {json.dumps(body, sort_keys=True)}"})
 
 
 @pytest.fixture
 def site(demo_site):
-    routes = {**ROUTES, "/api/predict": {"POST": _echo_predict}}
+    routes = [r for r in ROUTES.routes if r.name != "predict"] + [Route("predict", ("/api/predict",), _echo_predict)]
     return lambda settings: demo_site(ProxyApp(settings, routes=routes))
 
 

@@ -9,6 +9,7 @@ from werkzeug.test import Client
 
 from shared.app import ProxyApp
 from shared.http import Response
+from shared.routes.route import Route
 from shared.settings import Settings
 from tests.conftest import TEST_TOKEN, client_for, post_json
 
@@ -159,7 +160,8 @@ def test_status_lines_carry_the_standard_reason_phrase(status, line):
     """GIVEN a route answering ``status``; THEN the WSGI status line has http.HTTPStatus's phrase
     (RFC 9110's name for 413), and an unregistered status says Unknown."""
     seen: list[str] = []
-    app = ProxyApp(Settings(), routes={"/x": {"GET": lambda request, ctx: Response.json(status, {})}})
+    route = Route("x", ("/x",), lambda request, scope: Response.json(status, {}), method="GET")
+    app = ProxyApp(Settings(), routes=[route])
     app({"REQUEST_METHOD": "GET", "PATH_INFO": "/x", "wsgi.input": None}, lambda s, h, e=None: seen.append(s))
     assert seen == [line]
 

@@ -18,6 +18,7 @@ import pytest
 from functions.aws_lambda import handler
 from shared.app import ProxyApp
 from shared.http import Response
+from shared.routes.route import Route
 from shared.settings import Settings
 from tests.conftest import MODEL_PATH, TEST_TOKEN, client_for, post_json
 from tests.fakes import hf_chat
@@ -185,10 +186,12 @@ def test_an_upstream_200_that_is_not_utf8_json_is_502_on_both_platforms(
 
 def test_lambda_passes_on_an_answer_it_cannot_write_as_text_instead_of_blaming_the_client(monkeypatch):
     # GIVEN a core whose answer is JSON-typed but not UTF-8 (the core never does this; a safety net)
-    def odd(request, ctx):
+    def odd(request, scope):
         return Response.raw_json(200, b'{"x": "\xff"}')
 
-    monkeypatch.setattr(handler, "app", ProxyApp(Settings(demo_mode=True), routes={"/api/odd": {"GET": odd}}))
+    monkeypatch.setattr(
+        handler, "app", ProxyApp(Settings(demo_mode=True), routes=[Route("odd", ("/api/odd",), odd, method="GET")])
+    )
     # WHEN it goes through the Lambda handler
     status, _, body = _get("/api/odd")
     # THEN the same status and bytes as locally, base64-encoded, never 400 invalid_header

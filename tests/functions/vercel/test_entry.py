@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 import shared.app
 from shared.app import ProxyApp
-from shared.routes import ROUTES
+from shared.routes.table import ROUTES
 from shared.settings import Settings
 from tests.conftest import MODEL_PATH, TEST_TOKEN, refused_url
 from tests.fakes.http_server import Reply, running
@@ -165,7 +165,8 @@ def test_without_a_token_the_deployed_entry_says_so_instead_of_pretending(monkey
 
 
 @pytest.mark.parametrize(
-    ("path", "method"), [(path, method) for path, route in ROUTES.items() for method in route.methods]
+    ("path", "method"),
+    [(path, route.method) for route in ROUTES.routes for path in (*route.paths, *route.openai_paths)],
 )
 def test_every_route_in_the_table_is_served_through_the_entry(base_url, path, method):
     # GIVEN each route the core knows (new ones included), WHEN called over HTTP with an empty body

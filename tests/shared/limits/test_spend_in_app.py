@@ -193,13 +193,13 @@ def test_behind_the_signed_netlify_rewrite_the_netlify_client_ip_is_honoured_onl
 def test_no_model_call_can_get_the_token_without_being_admitted(settings):
     # GIVEN a route that forgets to count before forwarding
     from shared.http import Response
-    from shared.routes import Route
+    from shared.routes.route import Route
 
-    def careless(request, ctx):
-        ctx.token()
+    def careless(request, scope):
+        scope.call.request("POST", settings.hf_inference_url, {"inputs": "x"})
         return Response.json(200, {})
 
-    app = ProxyApp(settings, routes={"/api/careless": Route({"POST": careless}, model=True)})
+    app = ProxyApp(settings, routes=[Route("careless", ("/api/careless",), careless)])
     # THEN it never gets the token: a 500 without the token, not an uncounted upstream call
     answer = post_json(client_for_app(app), "/api/careless", {})
     assert answer.status_code == 500 and answer.get_json()["code"] == "internal_error"

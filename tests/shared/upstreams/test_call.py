@@ -7,9 +7,7 @@ import pytest
 from werkzeug.test import Client
 
 from shared.app import ProxyApp
-from shared.upstreams import model_upstream
-from shared.upstreams.demo import DemoUpstream
-from shared.upstreams.huggingface import HuggingFace
+from shared.routes.table import ROUTES
 from tests.conftest import post_json
 from tests.fakes import hf_chat
 from tests.fakes.hf_inference import loading
@@ -55,13 +53,15 @@ def test_a_refused_connection_is_an_attempt_with_its_time_and_no_status(settings
     assert record.upstream_ms is not None
 
 
-def test_the_model_upstream_is_chosen_once_by_the_settings(settings):
-    # GIVEN live and demo settings, asked twice each
-    live = [model_upstream.for_settings(settings) for _ in range(2)]
-    demo = [model_upstream.for_settings(settings.with_changes(demo_mode=True)) for _ in range(2)]
-    # THEN one object each, of the kind the settings say
-    assert isinstance(live[0], HuggingFace) and live[0] is live[1]
-    assert isinstance(demo[0], DemoUpstream) and demo[0] is demo[1]
+def test_every_model_route_declares_its_live_and_its_demo_answer():
+    # GIVEN the route table
+    model_routes = ROUTES.model_routes()
+    # THEN each model route names a Hugging Face answer and an offline twin, in their own modules
+    assert {r.name for r in model_routes} >= {"generate", "chat", "predict"}
+    for route in model_routes:
+        assert route.model is not None
+        assert route.model.live.target.startswith("shared.upstreams.huggingface:")  # type: ignore[attr-defined]
+        assert route.model.demo.target.startswith("shared.upstreams.demo:")  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

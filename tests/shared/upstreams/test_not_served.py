@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.upstreams import hf_status
+from shared.upstreams import hf_client
 from tests.conftest import TEST_TOKEN, client_for, post_json
 from tests.fakes.hf_inference import GENUINE_400_ROWS, NOT_SERVED_ROWS
 from tests.fakes.http_server import Reply
@@ -78,7 +78,7 @@ def test_a_genuine_input_error_stays_the_callers_400(chat_settings, upstream, ro
     ],
 )
 def test_not_served_wordings_match_in_any_case(message):
-    assert hf_status.not_served(400, b"{}", message)
+    assert hf_client.not_served(400, b"{}", message)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_not_served_wordings_match_in_any_case(message):
     ],
 )
 def test_input_errors_do_not_match(message):
-    assert not hf_status.not_served(400, b"{}", message)
+    assert not hf_client.not_served(400, b"{}", message)
 
 
 def test_a_400_about_tokens_in_the_input_is_not_blamed_on_the_servers_token(client, upstream):

@@ -1,19 +1,20 @@
 """``GET /api/openapi.json``: an OpenAPI 3.1 description of every route, generated, never written.
 
-Paths, methods and error shapes come from the route table (:data:`shared.routes.ROUTES`), request
-bodies from the routes' pydantic models (``model_json_schema``, JSON Schema 2020-12, which OpenAPI
-3.1 uses as is: https://spec.openapis.org/oas/v3.1.0#schema-object). Built on the first request
-that asks for it and cached, so a cold start never pays for it.
+Paths, methods and error shapes come from the app's route table (the request's scope carries
+it), request bodies from the routes' pydantic models (``model_json_schema``, JSON Schema 2020-12,
+which OpenAPI 3.1 uses as is: https://spec.openapis.org/oas/v3.1.0#schema-object). Built on the
+first request that asks for it and cached per table, so a cold start never pays for it.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import json
 
 from shared.http import Request, Response
-from shared.routes.context import Context
+from shared.routes.model import schema
+from shared.routes.route import Route, RouteTable
+from shared.scope import Scope
 
 _ENVELOPE = {
     "type": "object",
@@ -45,23 +46,21 @@ _STATUSES = ("400", "401", "403", "404", "405", "413", "415", "429", "500", "502
 
 
 def _model_schema(dotted: str, components: dict) -> dict:
-    module, _, name = dotted.partition(":")
-    model = getattr(importlib.import_module(module), name)
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    for key, sub in schema.pop("$defs", {}).items():
+    name = dotted.partition(":")[2]
+    body = schema(dotted).model_json_schema(ref_template="#/components/schemas/{model}")
+    for key, sub in body.pop("$defs", {}).items():
         components[key] = sub
-    components[name] = schema
+    components[name] = body
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-@functools.lru_cache(maxsize=1)
-def document() -> bytes:
-    from shared.routes import ROUTES
-
+@functools.lru_cache(maxsize=4)
+def document(table: RouteTable) -> bytes:
     components: dict = {"ErrorEnvelope": _ENVELOPE, "OpenAIError": _OPENAI_ERROR}
     paths: dict = {}
-    for path, route in ROUTES.items():
-        error_ref = {"$ref": "#/components/schemas/" + ("OpenAIError" if route.errors == "openai" else "ErrorEnvelope")}
+    for path, route in _paths(table):
+        shape = "OpenAIError" if route.shape(path) == "openai" else "ErrorEnvelope"
+        error_ref = {"$ref": f"#/components/schemas/{shape}"}
         ok: dict = {"application/json": {"schema": {}}}
         if route.body is not None:
             # each event's data: a JSON object (chunk, token, error) or the literal [DONE]
@@ -69,27 +68,18 @@ def document() -> bytes:
         responses: dict = {"200": {"description": "The answer", "content": ok}}
         for status in _STATUSES:
             responses[status] = {"description": "An error", "content": {"application/json": {"schema": error_ref}}}
-        operations: dict = {}
-        for method in route.methods:
-            operation: dict = {"summary": route.summary or path, "responses": responses}
-            if route.query:
-                operation["parameters"] = [
-                    {
-                        "name": name,
-                        "in": "query",
-                        "required": False,
-                        "description": meaning,
-                        "schema": {"type": "string"},
-                    }
-                    for name, meaning in route.query
-                ]
-            if route.body is not None and method == "POST":
-                operation["requestBody"] = {
-                    "required": True,
-                    "content": {"application/json": {"schema": _model_schema(route.body, components)}},
-                }
-            operations[method.lower()] = operation
-        paths[path] = operations
+        operation: dict = {"summary": route.summary or path, "responses": responses}
+        if route.query:
+            operation["parameters"] = [
+                {"name": name, "in": "query", "required": False, "description": meaning, "schema": {"type": "string"}}
+                for name, meaning in route.query
+            ]
+        if route.body is not None and route.method == "POST":
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _model_schema(route.body, components)}},
+            }
+        paths.setdefault(path, {})[route.method.lower()] = operation
     doc = {
         "openapi": "3.1.0",
         "info": {"title": "hfproxy", "version": "1", "description": "See docs/openai-compatibility.md."},
@@ -99,5 +89,13 @@ def document() -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
-def handle(request: Request, ctx: Context) -> Response:
-    return Response.raw_json(200, document())
+def _paths(table: RouteTable) -> list[tuple[str, Route]]:
+    pairs = [(path, route) for route in table.routes for path in (*route.paths, *route.openai_paths)]
+    return sorted(pairs, key=lambda pair: pair[0])
+
+
+def handle(request: Request, scope: Scope) -> Response:
+    return Response.raw_json(200, document(scope.routes))
+
+
+ROUTE = Route("openapi", paths=("/api/openapi.json",), handler=handle, method="GET", summary="This description")

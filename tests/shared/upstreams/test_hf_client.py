@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from shared.upstreams import hf_status
+from shared.upstreams import hf_client
 from tests.conftest import TEST_TOKEN, client_for, post_json, refused_url
 from tests.fakes.hf_inference import ERROR_ROWS, loading
 from tests.fakes.http_server import Reply
@@ -80,9 +80,9 @@ def test_a_model_that_keeps_loading_is_asked_three_times_at_most_a_second_apart(
     # and the client is told the model is loading, with when to come back
     assert resp.status_code == 503 and resp.json["code"] == "model_loading"
     assert int(resp.headers["Retry-After"]) >= 1
-    assert len(calls) == hf_status.MAX_ATTEMPTS
+    assert len(calls) == hf_client.MAX_ATTEMPTS
     gaps = [later - earlier for earlier, later in zip(calls, calls[1:], strict=False)]
-    assert min(gaps) >= hf_status.MIN_RETRY_WAIT * 0.95
+    assert min(gaps) >= hf_client.MIN_RETRY_WAIT * 0.95
 
 
 def test_loading_longer_than_the_deadline_is_503_with_retry_after(settings, upstream):

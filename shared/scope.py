@@ -1,0 +1,105 @@
+"""One request's scope: made by the app for each request and passed explicitly to its route.
+
+It holds what the request is (id, settings, deadline, whether the adapter streams, the client's
+address, the route table it was routed by) and what the request has become (its notes, its spend
+admission, its upstream call, its answer headers). Each fact has one writer: the scope writes
+its own fields (through :meth:`note`, :meth:`admit`, :meth:`add_headers`), the upstream call
+writes the upstream's (:class:`~shared.upstreams.call.UpstreamCall`), and the app writes the
+request record from both when the answer is done (:meth:`fill`). No module reaches into another's state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from shared.credentials import ENVIRONMENT, TokenSource
+from shared.deadline import Deadline
+from shared.limits.identity import client_id
+from shared.settings import Settings
+from shared.telemetry import RequestRecord
+
+if TYPE_CHECKING:
+    from shared.upstreams.call import UpstreamCall
+
+
+@dataclass
+class Scope:
+    request_id: str
+    settings: Settings
+    deadline: Deadline
+    can_stream: bool = True  # the adapter sends the answer as it is produced (shared.adapter)
+    address: str | None = None  # the client's address as the platform vouches for it (shared.limits.identity)
+    token_source: TokenSource = ENVIRONMENT  # the adapter's (shared.credentials), via ProxyApp
+    routes: Any = None  # the app's route table (shared.routes.route.RouteTable): health and OpenAPI read it
+    _notes: dict[str, Any] = field(default_factory=dict)
+    _headers: dict[str, str] = field(default_factory=dict)
+    _limit: str | None = None
+    _admitted: bool = False
+    _call: UpstreamCall | None = None
+
+    @property
+    def client(self) -> str:
+        """Who is counted: worked out from the address only when a limit asks (parsing is not free)."""
+        return client_id(self.address)
+
+    def note(self, *, model: str | None = None, prompt_chars: int | None = None) -> None:
+        """What the request asks for, for the log (never content)."""
+        self._notes.update(model=model, prompt_chars=prompt_chars)
+
+    def add_headers(self, headers: dict[str, str]) -> None:
+        self._headers.update(headers)
+
+    def admit(self, tokens: int) -> None:
+        """Charge this request to the spend limits (a no-op when none is set); raises 429/503.
+
+        Every model route calls this once its body is valid, before any upstream call.
+        """
+        from shared.limits import admit, enabled
+
+        if enabled(self.settings):
+            self._headers.update(admit(self.settings, self.client, tokens, self.deadline, self._note_limit))
+        self._admitted = True
+
+    def _note_limit(self, limit: str) -> None:
+        self._limit = limit
+
+    def read_token(self) -> str:
+        """The token for free metadata reads only (the Hub's model info, a Space's ``/config`` and
+        ``/info``: GET /api/health?deep=1): no model runs, nothing is spent, nothing to count."""
+        return self.token_source(self.settings)
+
+    def token(self) -> str:
+        """The server's token: only for an admitted request, so no path can spend it uncounted."""
+        if not self._admitted:
+            raise RuntimeError("a model call must be admitted (Scope.admit) before it gets the token")
+        return self.token_source(self.settings)
+
+    @property
+    def call(self) -> UpstreamCall:
+        """This request's way upstream, made on first use; the token is read only if an upstream asks."""
+        if self._call is None:
+            from shared.upstreams.call import UpstreamCall
+
+            self._call = UpstreamCall(self.token, self.settings, self.deadline, self.can_stream)
+        return self._call
+
+    @property
+    def answer_headers(self) -> dict[str, str]:
+        """Headers the answer carries, error or not: the spend limits' and the upstream's."""
+        if self._call is None or not self._call.headers:
+            return self._headers
+        return {**self._headers, **self._call.headers}
+
+    def fill(self, record: RequestRecord) -> None:
+        """Write this request's facts into its record (the app calls this once the answer is done)."""
+        for name, value in self._notes.items():
+            setattr(record, name, value)
+        record.limit = self._limit
+        call = self._call
+        if call is not None:
+            record.upstream, record.answered_by = call.upstream, call.answered_by
+            record.upstream_attempts, record.upstream_status, record.upstream_ms = call.attempts, call.status, call.ms
+            record.stream_end = call.stream_end
+            if record.code is None:
+                record.code = call.stream_code
