@@ -25,6 +25,7 @@ import json
 from typing import Any
 
 from shared import errors
+from shared.http import json_bytes
 from shared.schemas.generate import GenerateRequest
 from shared.settings import Settings
 from shared.upstreams import hf_client, sse
@@ -81,7 +82,7 @@ def from_completion(answer: bytes, body: GenerateRequest) -> bytes:
     if not isinstance(text, str):
         raise errors.upstream_bad_response()
     continuation = seam(body.text, text) + text
-    return json.dumps([{"generated_text": _shown(body, continuation)}], ensure_ascii=False).encode()
+    return json_bytes([{"generated_text": _shown(body, continuation)}])  # a lone surrogate becomes U+FFFD
 
 
 class TokenEvents:

@@ -117,7 +117,11 @@ def encode(data: Any, event: str | None = None) -> bytes:
     text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     lines = [f"event: {event}"] if event else []
     lines += [f"data: {part}" for part in text.split("\n")]
-    return ("\n".join(lines) + "\n\n").encode()
+    out = "\n".join(lines) + "\n\n"
+    try:
+        return out.encode()
+    except UnicodeEncodeError:  # a lone surrogate (half an emoji) becomes U+FFFD, as in shared.http.json_bytes
+        return redaction.well_formed(out).encode()
 
 
 def encode_error(error: errors.ProxyError) -> bytes:

@@ -271,3 +271,24 @@ def test_the_fallback_runs_inside_the_requests_deadline(fallback_settings, upstr
     # THEN the fallback had only what was left (a fresh deadline would have let it answer)
     assert resp.status_code == 504 and resp.json["code"] == "upstream_timeout"
     assert paths(upstream) == [MODEL_PATH, hf_chat.CHAT_PATH]
+
+
+# --- text that is not well-formed Unicode ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["prompt", "answer", "both"])
+def test_a_lone_surrogate_in_the_prompt_or_the_fallback_answer_is_no_500(client, upstream, where):
+    # GIVEN a prompt and/or a chat answer holding half an emoji ("\ud83d": JavaScript's slice() cut it)
+    prompt = "Smile \ud83d" if where in ("prompt", "both") else PROMPT
+    answer = '{"choices":[{"message":{"role":"assistant","content":"and then \\ud83d"}}]}'
+    if where == "prompt":
+        answer = json.dumps(hf_chat.completion("a fox.", FALLBACK))
+    upstream.enqueue(NOT_SERVED_ROWS["not_found_404"], Reply(body=answer.encode(), content_type="application/json"))
+    # WHEN it is answered through the fallback
+    resp = client.post(
+        "/api/generate", data=json.dumps({"inputs": prompt}).encode(), content_type="application/json"
+    )
+    # THEN a 200 with well-formed UTF-8 JSON, the half emoji as U+FFFD, not a 500
+    assert resp.status_code == 200, resp.text
+    text = resp.get_data().decode("utf-8")
+    assert "\ufffd" in json.loads(text)[0]["generated_text"]
