@@ -2,9 +2,8 @@
 
 The core knows one source, the environment (``HF_TOKEN``, or ``HUGGINGFACE_API_KEY``), and imports
 nothing platform-specific. The AWS Lambda adapter installs its own source, which also reads AWS
-Secrets Manager (``functions/aws_lambda/secret.py``). Everywhere else ``HF_TOKEN_SECRET_ARN`` alone
-is refused with a ``server_misconfigured`` answer that names it, rather than failing on an import the
-platform's bundle does not have.
+Secrets Manager, with its own settings (``functions/aws_lambda/secret.py``); the core never reads
+those. No token is a ``server_misconfigured`` answer naming what to set.
 """
 
 from __future__ import annotations
@@ -31,12 +30,9 @@ class EnvironmentToken:
     def __call__(self, settings: Settings) -> str:
         if settings.hf_token:
             return settings.hf_token
-        if settings.hf_token_secret_arn:
-            raise errors.misconfigured(
-                "HF_TOKEN_SECRET_ARN is read only by the AWS Lambda function; on this platform set HF_TOKEN."
-            )
         raise errors.misconfigured(
-            "The server has no Hugging Face token: set HF_TOKEN (or HF_TOKEN_SECRET_ARN on AWS)."
+            "The server has no Hugging Face token: set HF_TOKEN (on AWS Lambda, or HF_TOKEN_SECRET_ARN; "
+            "no other platform reads a secret ARN)."
         )
 
     def configured(self, settings: Settings) -> bool:

@@ -126,24 +126,23 @@ def setting(env: str, default: Any, parse: Parser, doc: str, *, secret: bool = F
     return field(default=default, repr=not secret, metadata={"env": env, "parse": parse, "doc": doc})
 
 
+def declared(cls: type) -> list[tuple[str, Any, str]]:
+    """(variable, default, meaning) of every :func:`setting` a dataclass declares (an adapter's own
+    settings use the same declarations: functions/aws_lambda/secret.py)."""
+    return [(f.metadata["env"], f.default, f.metadata["doc"]) for f in fields(cls) if "env" in f.metadata]
+
+
+def read(cls: type, env: Mapping[str, str]) -> dict[str, Any]:
+    """Each declared setting of ``cls`` parsed from ``env``, by field name."""
+    return {f.name: f.metadata["parse"](env, f.metadata["env"], f.default) for f in fields(cls) if "env" in f.metadata}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting, declared once. Fields without ``env`` metadata are not read from the environment."""
 
     hf_token: str | None = setting(
         "HF_TOKEN", None, text, "The Hugging Face token (also read from HUGGINGFACE_API_KEY).", secret=True
-    )
-    hf_token_secret_arn: str | None = setting(
-        "HF_TOKEN_SECRET_ARN",
-        None,
-        text,
-        "AWS Lambda only: Secrets Manager secret holding the token (plain or JSON); elsewhere refused.",
-    )
-    secret_max_age: int = setting(
-        "HF_TOKEN_SECRET_MAX_AGE",
-        300,
-        number(int, 0, 86400),
-        "AWS Lambda only: seconds a fetched secret is reused before re-reading.",
     )
     hf_inference_url: str = setting(
         "HF_INFERENCE_URL", DEFAULT_INFERENCE_URL, url, "Text-generation endpoint behind /api/generate."
@@ -264,14 +263,12 @@ class Settings:
     @classmethod
     def declared(cls) -> list[tuple[str, Any, str]]:
         """(variable, default, meaning) of every setting read from the environment."""
-        return [(f.metadata["env"], f.default, f.metadata["doc"]) for f in fields(cls) if "env" in f.metadata]
+        return declared(cls)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        values = {
-            f.name: f.metadata["parse"](env, f.metadata["env"], f.default) for f in fields(cls) if "env" in f.metadata
-        }
+        values = read(cls, env)
         values["hf_token"] = next((v for v in (_text(env, n) for n in TOKEN_VARIABLES) if v), None)
         if not values["chat_models"]:
             raise ConfigError("Setting CHAT_MODELS must name at least one model.")

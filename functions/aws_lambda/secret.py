@@ -3,17 +3,22 @@
 Secrets Manager goes through powertools' ``parameters.get_secret`` (in-process cache, ``max_age``),
 imported only when the ARN is set: the module pulls in boto3 (~0.2 s of cold start).
 Docs: https://docs.powertools.aws.dev/lambda/python/latest/utilities/parameters/
+Its two settings are this adapter's own (:class:`SecretSettings`): the core never reads them.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from shared import errors
 from shared.credentials import ENVIRONMENT
-from shared.settings import TOKEN_VARIABLES, Settings
+from shared.settings import TOKEN_VARIABLES, Settings, declared, number, read, setting, text
 
 log = logging.getLogger("hfproxy")
 
@@ -22,16 +27,49 @@ SECRET_KEYS = (*TOKEN_VARIABLES, "token", "hf_token")
 PARAMETERS_MODULE = "aws_lambda_powertools.utilities.parameters"
 
 
+@dataclass(frozen=True)
+class SecretSettings:
+    """The Lambda adapter's own settings (docs/configuration.md, "AWS Lambda only")."""
+
+    arn: str | None = setting(
+        "HF_TOKEN_SECRET_ARN", None, text, "Secrets Manager secret holding the token (plain or JSON)."
+    )
+    max_age: int = setting(
+        "HF_TOKEN_SECRET_MAX_AGE", 300, number(int, 0, 86400), "Seconds a fetched secret is reused before re-reading."
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SecretSettings:
+        return cls(**read(cls, os.environ if env is None else env))
+
+    @classmethod
+    def declared(cls) -> list[tuple[str, Any, str]]:
+        return declared(cls)
+
+
 class SecretsManagerToken:
-    """``HF_TOKEN`` when set (the core's source), else the secret; implements ``shared.credentials.TokenSource``."""
+    """``HF_TOKEN`` when set (the core's source), else the secret; implements ``shared.credentials.TokenSource``.
+
+    Its settings are read from the environment on first use unless given.
+    """
+
+    def __init__(self, secret: SecretSettings | None = None) -> None:
+        self._secret = secret
+
+    @property
+    def secret(self) -> SecretSettings:
+        if self._secret is None:
+            self._secret = SecretSettings.from_env()
+        return self._secret
 
     def __call__(self, settings: Settings) -> str:
-        if settings.hf_token or not settings.hf_token_secret_arn:
+        arn = self.secret.arn
+        if settings.hf_token or not arn:
             return ENVIRONMENT(settings)
-        return _from_secrets_manager(settings.hf_token_secret_arn, settings.secret_max_age)
+        return _from_secrets_manager(arn, self.secret.max_age)
 
     def configured(self, settings: Settings) -> bool:
-        return bool(settings.hf_token or settings.hf_token_secret_arn)
+        return bool(settings.hf_token or self.secret.arn)
 
 
 SECRETS_MANAGER = SecretsManagerToken()
@@ -66,6 +104,7 @@ def _token_from_secret(value: str) -> str | None:
 
 
 def clear_cache() -> None:
-    """Forget cached secrets (tests, or an operator rotating a secret by hand)."""
+    """Forget cached secrets and the source's settings (tests, or an operator rotating a secret by hand)."""
+    SECRETS_MANAGER._secret = None
     if PARAMETERS_MODULE in sys.modules:
         sys.modules[PARAMETERS_MODULE].clear_caches()

@@ -250,8 +250,7 @@ def local_settings(env_file: str | None = ".env") -> Settings:
 
         load_dotenv(env_file, override=False)
     settings = Settings.from_env()
-    # An ARN alone stays live: each model request then says HF_TOKEN_SECRET_ARN is read on AWS only.
-    if not (settings.hf_token or settings.hf_token_secret_arn) and not settings.demo_mode:
+    if not settings.hf_token and not settings.demo_mode:
         settings = settings.with_changes(demo_mode=True)
     return settings
 

@@ -33,39 +33,42 @@ def aws(monkeypatch):
     secret.clear_cache()
 
 
-def token(settings: Settings) -> str:
-    return secret.SECRETS_MANAGER(settings)
+def source(arn: str | None, max_age: int = 300) -> secret.SecretsManagerToken:
+    return secret.SecretsManagerToken(secret.SecretSettings(arn=arn, max_age=max_age))
+
+
+def token(settings: Settings, arn: str | None, max_age: int = 300) -> str:
+    return source(arn, max_age)(settings)
 
 
 @pytest.mark.parametrize("value", [TEST_TOKEN, f'{{"HF_TOKEN": "{TEST_TOKEN}"}}', f'{{"token": "{TEST_TOKEN}"}}'])
 def test_token_comes_from_the_secret_as_plain_text_or_json(aws, value):
     """GIVEN a secret holding the token as text or JSON; THEN the source returns the token."""
     arn = aws.create_secret(Name="hfproxy/token", SecretString=value)["ARN"]
-    assert token(Settings(hf_token_secret_arn=arn)) == TEST_TOKEN
+    assert token(Settings(), arn) == TEST_TOKEN
 
 
 def test_hf_token_wins_over_the_secret(aws):
     """GIVEN both HF_TOKEN and an ARN naming a missing secret; THEN HF_TOKEN is used, nothing fetched."""
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf"
-    assert token(Settings(hf_token="direct", hf_token_secret_arn=arn)) == "direct"
+    assert token(Settings(hf_token="direct"), arn) == "direct"
 
 
 def test_secret_is_cached_in_process(aws):
     """GIVEN a fetched secret; WHEN it is rotated; THEN the cached value serves until the cache is cleared."""
     arn = aws.create_secret(Name="hfproxy/token", SecretString="first")["ARN"]
-    settings = Settings(hf_token_secret_arn=arn, secret_max_age=300)
-    assert token(settings) == "first"
+    assert token(Settings(), arn) == "first"
     aws.put_secret_value(SecretId=arn, SecretString="second")
-    assert token(settings) == "first"
+    assert token(Settings(), arn) == "first"
     secret.clear_cache()
-    assert token(settings) == "second"
+    assert token(Settings(), arn) == "second"
 
 
 def test_missing_secret_is_a_500_naming_the_setting(aws):
     """GIVEN an ARN naming no secret; THEN server_misconfigured names HF_TOKEN_SECRET_ARN."""
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf"
     with pytest.raises(ProxyError) as err:
-        token(Settings(hf_token_secret_arn=arn))
+        token(Settings(), arn)
     assert err.value.status == 500 and err.value.code == "server_misconfigured"
     assert "HF_TOKEN_SECRET_ARN" in err.value.message
 
@@ -74,20 +77,20 @@ def test_secret_without_a_token_key_is_a_500(aws):
     """GIVEN a JSON secret without a token key; THEN server_misconfigured."""
     arn = aws.create_secret(Name="hfproxy/token", SecretString='{"other": "x"}')["ARN"]
     with pytest.raises(ProxyError, match="server_misconfigured"):
-        token(Settings(hf_token_secret_arn=arn))
+        token(Settings(), arn)
 
 
 def test_configured_without_fetching(aws):
     """GIVEN only an ARN (naming nothing); THEN the source counts as configured (health), without a fetch."""
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf"
-    assert secret.SECRETS_MANAGER.configured(Settings(hf_token_secret_arn=arn))
-    assert not secret.SECRETS_MANAGER.configured(Settings())
+    assert source(arn).configured(Settings())
+    assert not source(None).configured(Settings())
 
 
 def test_generate_sends_the_secret_token_upstream(aws, settings, upstream):
     """GIVEN an app with the Secrets Manager source and only an ARN; THEN the secret's token goes upstream."""
     arn = aws.create_secret(Name="hfproxy/token", SecretString=TEST_TOKEN)["ARN"]
-    app = ProxyApp(settings.with_changes(hf_token=None, hf_token_secret_arn=arn), token_source=secret.SECRETS_MANAGER)
+    app = ProxyApp(settings.with_changes(hf_token=None), token_source=source(arn))
     assert post_json(Client(app), "/api/generate", {"inputs": "Hi"}).status_code == 200
     assert upstream.received[-1].headers["authorization"] == f"Bearer {TEST_TOKEN}"
 
@@ -117,9 +120,7 @@ def test_deep_health_with_an_unreadable_secret_says_so_and_still_answers(aws):
 
     health_deep.forget()
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf"
-    resp = Client(ProxyApp(Settings(hf_token_secret_arn=arn), token_source=secret.SECRETS_MANAGER)).get(
-        "/api/health?deep=1"
-    )
+    resp = Client(ProxyApp(Settings(), token_source=source(arn))).get("/api/health?deep=1")
     health_deep.forget()
     # THEN 200, every route unknown with the reason, and nothing was asked of the Hub
     assert resp.status_code == 200

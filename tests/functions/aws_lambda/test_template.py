@@ -17,6 +17,7 @@ from cfnlint.api import ManualArgs, lint
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
+from functions.aws_lambda.secret import SecretSettings
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -156,9 +157,10 @@ def test_gateway_leaves_cors_to_the_function(sam, cfn):
     assert "x-amazon-apigateway-cors" not in api["Properties"]["Body"]
 
 
-# template environment variable -> (a value a user could set, the Settings attribute it must reach)
+ADAPTER_SETTINGS = {name for name, _, _ in SecretSettings.declared()}
+# template environment variable -> (a value a user could set, the settings attribute it must reach)
 ENVIRONMENT_EFFECTS = {
-    "HF_TOKEN_SECRET_ARN": ("arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-AbCdEf", "hf_token_secret_arn"),
+    "HF_TOKEN_SECRET_ARN": ("arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-AbCdEf", "arn"),
     "HF_TOKEN": ("hf_template_test", "hf_token"),
     "ALLOWED_ORIGINS": ("https://app.example", "allowed_origins"),
     "HF_INFERENCE_URL": ("https://example.test/models/gpt2", "hf_inference_url"),
@@ -177,10 +179,11 @@ def test_every_environment_variable_reaches_the_settings(function):
     # GIVEN the variables the template sets (powertools' own excepted)
     names = {n for n in function["Environment"]["Variables"] if not n.startswith("POWERTOOLS_")}
     assert names == set(ENVIRONMENT_EFFECTS)
-    defaults = Settings.from_env({})
     for name, (value, attribute) in ENVIRONMENT_EFFECTS.items():
-        # WHEN only that variable is set THEN Settings reads it into the matching field
-        assert getattr(Settings.from_env({name: value}), attribute) != getattr(defaults, attribute), name
+        # WHEN only that variable is set THEN the settings that declare it (the core's, or the
+        # adapter's own) read it into the matching field
+        reader = SecretSettings if name in ADAPTER_SETTINGS else Settings
+        assert getattr(reader.from_env({name: value}), attribute) != getattr(reader.from_env({}), attribute), name
 
 
 def test_empty_parameters_mean_the_core_defaults(sam, function):
@@ -191,7 +194,7 @@ def test_empty_parameters_mean_the_core_defaults(sam, function):
         ref = value["Ref"] if isinstance(value, dict) else None
         env[name] = sam["Parameters"][ref].get("Default", "") if ref else value
     settings = Settings.from_env(env)
-    assert settings.hf_token is None and settings.hf_token_secret_arn is None
+    assert settings.hf_token is None and SecretSettings.from_env(env).arn is None
     assert (settings.rate_limit_per_minute, settings.client_daily_tokens, settings.daily_token_budget) == (None,) * 3
     assert settings.quota_store == "memory" and settings.quota_fail_open is False
     assert settings.chat_models == Settings.from_env({}).chat_models

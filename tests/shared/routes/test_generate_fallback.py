@@ -285,9 +285,7 @@ def test_a_lone_surrogate_in_the_prompt_or_the_fallback_answer_is_no_500(client,
         answer = json.dumps(hf_chat.completion("a fox.", FALLBACK))
     upstream.enqueue(NOT_SERVED_ROWS["not_found_404"], Reply(body=answer.encode(), content_type="application/json"))
     # WHEN it is answered through the fallback
-    resp = client.post(
-        "/api/generate", data=json.dumps({"inputs": prompt}).encode(), content_type="application/json"
-    )
+    resp = client.post("/api/generate", data=json.dumps({"inputs": prompt}).encode(), content_type="application/json")
     # THEN a 200 with well-formed UTF-8 JSON, the half emoji as U+FFFD, not a 500
     assert resp.status_code == 200, resp.text
     text = resp.get_data().decode("utf-8")
