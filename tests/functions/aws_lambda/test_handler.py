@@ -84,6 +84,21 @@ def test_body_that_is_not_base64_gets_a_400_envelope(lambda_env, shape, capsys, 
     assert not [w for w in recwarn if "No application metrics" in str(w.message)]
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_handlers_own_refusal_is_built_by_the_core(lambda_env, shape):
+    # GIVEN an event serverless-wsgi cannot translate, from an allowed browser origin
+    event = post(shape, {"inputs": "Hi"})
+    event["body"], event["isBase64Encoded"] = "%%% not base64 %%%", True
+    context = LambdaContext()
+    # WHEN it is invoked
+    status, headers, body = invoke(event, context)
+    # THEN the refusal is like every answer of the core: envelope, CORS for the origin, the request id
+    assert status == 400 and json.loads(body)["code"] == "invalid_body_encoding"
+    assert headers["access-control-allow-origin"] == "https://app.example"
+    assert headers["x-request-id"] == context.aws_request_id
+    assert headers["vary"] == "Origin" and headers["cache-control"] == "no-store"
+
+
 def test_request_id_is_the_lambda_request_id(lambda_env):
     context = LambdaContext()
     _, headers, _ = invoke(post("http_api_v2", {"inputs": "Hi"}), context)
