@@ -56,12 +56,7 @@ def invalid_chunked_body() -> ProxyError:
 
 def server_busy() -> ProxyError:
     """The local server's connection cap (functions/local/server.py); platforms have their own."""
-    return ProxyError(
-        503,
-        "server_busy",
-        "The local server has too many open connections; retry shortly.",
-        headers={"Retry-After": "1"},
-    )
+    return _retry_in(503, "server_busy", "The local server has too many open connections", 1)
 
 
 def rate_limited(limit: int) -> ProxyError:
@@ -91,11 +86,11 @@ def budget_exhausted(limit: int) -> ProxyError:
 
 
 def quota_store_unavailable() -> ProxyError:
-    return ProxyError(
+    return _retry_in(
         503,
         "quota_store_unavailable",
-        "The proxy cannot count this request against its limits right now, so it was not forwarded; retry shortly.",
-        headers={"Retry-After": "5"},
+        "The proxy cannot count this request against its limits right now, so it was not forwarded",
+        5,
     )
 
 
