@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 
-from shared import adapter, cors, errors
+from shared import adapter, cors, errors, log_redaction
 from shared.credentials import ENVIRONMENT, TokenSource
 from shared.deadline import Deadline
 from shared.http import Request, Response, reason
@@ -42,7 +42,9 @@ class ProxyApp:
         routes: RouteTable | Sequence[Route] | None = None,
         token_source: TokenSource = ENVIRONMENT,
     ) -> None:
-        self._settings = settings
+        log_redaction.install()  # no secret in any log line of this process, whoever writes it
+        self._settings: Settings | None = None
+        self.configure(settings)
         self.token_source = token_source  # where the token comes from (the AWS adapter adds Secrets Manager)
         self.telemetry = telemetry or LoggingTelemetry()
         self.routes = ROUTES if routes is None else routes if isinstance(routes, RouteTable) else RouteTable.of(routes)
@@ -50,11 +52,14 @@ class ProxyApp:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = Settings.from_env()
+            self.configure(Settings.from_env())
+            assert self._settings is not None
         return self._settings
 
     def configure(self, settings: Settings | None) -> None:
         """Replace the settings (None: read the environment again on the next request)."""
+        if settings is not None:
+            log_redaction.register(settings.hf_token, settings.redis_url, settings.proxy_signature_secret)
         self._settings = settings
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:

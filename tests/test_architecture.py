@@ -26,7 +26,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("shared.routes",),  # the routes, the model pipeline, the declaration type
     ("shared.scope",),  # one request's scope
     ("shared.limits", "shared.upstreams", "shared.schemas"),  # spend control, upstream clients, request models
-    ("shared.http", "shared.cors", "shared.proxy_signature", "shared.credentials", "shared.redaction"),
+    ("shared.http", "shared.cors", "shared.proxy_signature", "shared.credentials", "shared.log_redaction"),
+    ("shared.redaction",),
     ("shared.settings", "shared.adapter", "shared.deadline", "shared.telemetry"),
     ("shared.errors", "shared.envelope", "shared"),
 ]

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared import errors
+from shared import errors, log_redaction
 from shared.credentials import ENVIRONMENT
 from shared.settings import TOKEN_VARIABLES, Settings, declared, number, read, setting, text
 
@@ -89,6 +89,7 @@ def _from_secrets_manager(arn: str, max_age: int) -> str:
     token = _token_from_secret(raw if isinstance(raw, str) else raw.decode())
     if not token:
         raise errors.misconfigured("The secret named by HF_TOKEN_SECRET_ARN is empty or has no HF_TOKEN key.")
+    log_redaction.register(token)  # from now on, never in a log line
     return token
 
 
