@@ -96,6 +96,14 @@ def _windows(texts: list[str], width: int) -> frozenset[str]:
     return frozenset(t[i : i + width] for t in texts for i in range(len(t) - width + 1))
 
 
+def spans(text: str, token: str) -> list[tuple[int, int]]:
+    """Where :func:`redact_text` would redact ``text``: the token in any known form, any Hugging
+    Face token, any credential after ``Bearer``/``Basic`` (overlapping spans are not merged)."""
+    found = _spans(text, token) if token else []
+    found += [m.span() for m in _ANY_TOKEN.finditer(text)]
+    return found + [m.span() for m in _SCHEME_VALUE.finditer(text)]
+
+
 def _spans(text: str, token: str) -> list[tuple[int, int]]:
     """Where ``text`` spells the token (or a fragment of it) in any known form, merged."""
     found: list[tuple[int, int]] = []
@@ -277,21 +285,3 @@ def redact_json_body(body: bytes, data: Any, token: str) -> bytes:
         raise errors.upstream_bad_response() from None
     out = redact_json_text(text, token, data)
     return body if out is text else out.encode()
-
-
-def redact_event_data(data: str, token: str) -> str:
-    """One server-sent event's data as our client may get it.
-
-    Usually JSON (chat chunks, TGI tokens): redacted literal by literal, so a ``\\u0068\\u0066_``
-    escaped token does not come back to life in the browser's ``JSON.parse``. Anything else
-    (``[DONE]``, plain text) is redacted as text.
-    """
-    stripped = data.strip()
-    if stripped[:1] in ("{", "[", '"'):
-        try:
-            parsed = json.loads(stripped)
-        except (ValueError, RecursionError):
-            parsed = None
-        if parsed is not None:
-            return well_formed(redact_json_text(data, token, parsed))
-    return well_formed(redact_text(data, token))

@@ -8,7 +8,7 @@ this module only gives the bytes meaning:
   for an open exchange);
 - :func:`relay` re-sends an upstream stream to our client event by event, ending cleanly on a
   final event, turning failures into a last ``event: error``, and dropping the upstream when our
-  client goes away.
+  client goes away; a token split across events is redacted too (:mod:`shared.upstreams.stream_redaction`).
 - :func:`encode` / :func:`encode_error` / :data:`DONE_EVENT` write events for the browser.
 
 Parsing follows the WHATWG event-stream rules (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation):
@@ -27,6 +27,7 @@ from typing import Any
 
 from shared import errors, redaction
 from shared.upstreams.call import EVENT_STREAM, UpstreamCall
+from shared.upstreams.stream_redaction import StreamRedactor
 from shared.upstreams.transport import Exchange
 
 DONE = "[DONE]"  # the OpenAI-style end marker the HF router sends as the last data line
@@ -159,6 +160,7 @@ def relay(
     (the /api/generate fallback answers chat chunks as text-generation tokens).
     """
     outcome, code, token = "done", None, call.token
+    redactor = StreamRedactor(token)  # a token split across events is redacted too
     try:
         try:
             for event in events(stream):
@@ -166,9 +168,9 @@ def relay(
                 if failure is not None:
                     raise failure
                 if convert is None:
-                    yield encode(redaction.redact_event_data(event.data, token), _event_name(event, token))
+                    yield encode(redactor.data(event.data), _event_name(event, token))
                 for data in convert(event) if convert is not None else ():
-                    yield encode(redaction.redact_event_data(json.dumps(data, ensure_ascii=False), token))
+                    yield encode(redactor.data(json.dumps(data, ensure_ascii=False)))
                 if is_final(event):
                     return
             if final_required:
