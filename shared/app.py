@@ -86,6 +86,7 @@ class ProxyApp:
 
         def finish(outcome: str | None = None) -> None:
             if scope is not None:
+                scope.settle(response.status)
                 scope.fill(record)
             if outcome == "client_gone":
                 record.stream_end = record.stream_end or outcome

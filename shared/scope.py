@@ -36,6 +36,7 @@ class Scope:
     _headers: dict[str, str] = field(default_factory=dict)
     _limit: str | None = None
     _admitted: bool = False
+    _charged: tuple = ()  # the spend-limit charges this request was admitted with (shared.limits.policy.Charge)
     _call: UpstreamCall | None = None
 
     @property
@@ -58,8 +59,32 @@ class Scope:
         from shared.limits import admit, enabled
 
         if enabled(self.settings):
-            self._headers.update(admit(self.settings, self.client, tokens, self.deadline, self._note_limit))
+            admission = admit(self.settings, self.client, tokens, self.deadline, self._note_limit)
+            self._headers.update(admission.headers or {})
+            self._charged = admission.charges
         self._admitted = True
+
+    def settle(self, status: int) -> None:
+        """Correct the charges to what the answer used (the app calls this once the answer is done).
+
+        Never forwarded (no upstream took it): everything is given back, the request unit too. An
+        error answer, or a stream that failed before its first event: the tokens are given back.
+        Otherwise the tokens the upstream reports it generated replace the reservation; when it
+        reports none, the reservation stands.
+        """
+        if not self._charged:
+            return
+        from shared.limits import give_back
+
+        call = self._call
+        if call is None or not call.reached:
+            amounts = [c.amount for c in self._charged]
+        else:
+            used = 0 if status >= 400 or (call.stream_end == "error" and not call.relayed) else call.generated
+            if used is None:
+                return
+            amounts = [0 if c.limit_name == "rate" else max(0, c.amount - used) for c in self._charged]
+        give_back(self.settings, self._charged, amounts)
 
     def _note_limit(self, limit: str) -> None:
         self._limit = limit

@@ -241,10 +241,16 @@ class Settings:
         "RATE_LIMIT_PER_MINUTE", None, number(int, 1, 10**6), "Requests per client per minute on the model routes."
     )
     client_daily_tokens: int | None = setting(
-        "CLIENT_DAILY_TOKENS", None, number(int, 1, 10**12), "Tokens one client may ask for per UTC day."
+        "CLIENT_DAILY_TOKENS",
+        None,
+        number(int, 1, 10**12),
+        "Tokens one client may use per UTC day (reserved as asked, settled with what was generated).",
     )
     daily_token_budget: int | None = setting(
-        "DAILY_TOKEN_BUDGET", None, number(int, 1, 10**12), "Tokens all clients together may ask for per UTC day."
+        "DAILY_TOKEN_BUDGET",
+        None,
+        number(int, 1, 10**12),
+        "Tokens all clients together may use per UTC day (reserved, then settled).",
     )
     quota_store: str = setting(
         "QUOTA_STORE", "memory", choice("memory", "redis", "dynamodb"), "Where counts live (memory: this process only)."
@@ -257,7 +263,10 @@ class Settings:
         "QUOTA_FAIL_OPEN", False, flag, "Forward uncounted requests when the store is down (default: 503)."
     )
     quota_store_timeout: float = setting(
-        "QUOTA_STORE_TIMEOUT_SECONDS", 1.0, number(float, 0.05, 5), "Longest wait for the store, per call."
+        "QUOTA_STORE_TIMEOUT_SECONDS",
+        1.0,
+        number(float, 0.05, 5),
+        "Longest wait for the store, per call (every round trip of it).",
     )
 
     @classmethod

@@ -92,8 +92,8 @@ def refused_url() -> str:
 def _fresh_limit_counts() -> Iterator[None]:
     """Each test starts with no spend counted: the memory store is one per process (as deployed),
     so without this a test's counts would carry into the next one's same UTC minute."""
-    from shared.limits import store
+    from shared.limits import stores
 
-    store._stores.clear()
+    stores._stores.clear()
     yield
-    store._stores.clear()
+    stores._stores.clear()

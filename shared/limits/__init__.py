@@ -20,14 +20,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from shared import errors
 from shared.deadline import Deadline
 from shared.limits.policy import Charge, charges_for
-from shared.limits.store import StoreUnavailable, now, store_for
+from shared.limits.store import StoreUnavailable, now
+from shared.limits.stores import store_for
 from shared.settings import Settings
 
 log = logging.getLogger("hfproxy")
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What an admitted request was charged (to settle later) and the headers its answer carries."""
+
+    charges: tuple[Charge, ...] = ()
+    headers: dict[str, str] | None = None
+
+
 _POLICY_NAMES = {"rate": "minute", "client_tokens": "day"}  # budget: never advertised
 
 
@@ -45,33 +57,57 @@ def admit(
     deadline: Deadline,
     note: Callable[[str], None],
     at: float | None = None,
-) -> dict[str, str]:
-    """Charge one request; the RateLimit headers for its answer, or a ProxyError that carries them.
+) -> Admission:
+    """Charge one request: what it was charged and the RateLimit headers for its answer, or a
+    ProxyError that carries them.
 
     ``note`` is told which limit refused (or that the store was down), for the request's log.
     """
     at = now() if at is None else at
     charges = charges_for(settings, client, tokens, at)
     if not charges:
-        return {}
+        return Admission()
     try:
         outcome = store_for(settings).charge(charges, at, deadline)
     except StoreUnavailable as exc:
-        note("store_unavailable")
-        if settings.quota_fail_open:
-            log.warning("quota store unavailable (%s); request forwarded uncounted (QUOTA_FAIL_OPEN)", exc)
-            return {}
-        log.warning("quota store unavailable (%s); request refused", exc)
-        raise errors.quota_store_unavailable() from None
+        return _store_down(settings, exc, note)
     headers = rate_limit_headers(charges, outcome.used, at)
     if outcome.refused is None:
-        return headers
+        if deadline.remaining() < settings.quota_store_timeout:
+            # The store answered, but so late that forwarding would be cut by the deadline and
+            # blamed on the model: the store was too slow for this request. Nothing is kept.
+            give_back(settings, charges, [c.amount for c in charges])
+            return _store_down(settings, StoreUnavailable("slow"), note)
+        return Admission(tuple(charges), headers)
     refused = charges[outcome.refused]
     note(refused.limit_name)
     headers["Retry-After"] = str(refused.retry_after(at))
     error = _REFUSALS[refused.limit_name](refused.limit)
     error.headers.update(headers)
     raise error
+
+
+def _store_down(settings: Settings, exc: StoreUnavailable, note: Callable[[str], None]) -> Admission:
+    note("store_unavailable")
+    if settings.quota_fail_open:
+        log.warning("quota store unavailable (%s); request forwarded uncounted (QUOTA_FAIL_OPEN)", exc)
+        return Admission()
+    log.warning("quota store unavailable (%s); request refused", exc)
+    raise errors.quota_store_unavailable() from None
+
+
+def give_back(settings: Settings, charges: Sequence[Charge], amounts: Sequence[int]) -> None:
+    """Return part of an admitted request's charges (settlement, or a request never forwarded).
+
+    Runs after the answer, in a window of its own (``QUOTA_STORE_TIMEOUT_SECONDS``); a store that
+    fails here is logged, and the counters keep the reservation until their window ends.
+    """
+    if not any(amounts):
+        return
+    try:
+        store_for(settings).give_back(charges, amounts, Deadline.after(2 * settings.quota_store_timeout))
+    except StoreUnavailable as exc:
+        log.warning("quota store unavailable (%s); %d tokens not given back", exc, sum(amounts))
 
 
 _REFUSALS = {

@@ -1,12 +1,15 @@
-"""Where the counts live: one interface, three stores, chosen once per process by QUOTA_STORE.
+"""What a store is (:class:`Store`), what it answers, and the in-process one (:class:`MemoryStore`).
 
 Every store applies a request's charges all or nothing, atomically: when any counter would go
 over its limit, none is added to, so two instances racing for the last unit never both get it,
-and a refused request costs the client nothing. Keys expire on their own when their window ends.
+and a refused request costs the client nothing. :meth:`Store.give_back` returns part of a charge
+(settlement with what the model really produced, or a request that was never forwarded). Keys
+expire on their own when their window ends. Every store call is bounded by
+``QUOTA_STORE_TIMEOUT_SECONDS`` and by the time the request has left.
 
 ``memory`` counts in this process only (``make serve``; each warm serverless instance would
-count alone). ``redis`` and ``dynamodb`` are shared by every instance; their client libraries
-are imported only when configured, so cold start without a store is unchanged.
+count alone). ``redis`` and ``dynamodb`` are shared by every instance
+(:mod:`shared.limits.stores` builds the configured one).
 """
 
 from __future__ import annotations
@@ -18,9 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shared.deadline import Deadline
-from shared.errors import ConfigError
 from shared.limits.policy import Charge
-from shared.settings import Settings
 
 
 class StoreUnavailable(Exception):
@@ -37,6 +38,10 @@ class Store(Protocol):
     kind: str
 
     def charge(self, charges: Sequence[Charge], now: float, deadline: Deadline) -> Outcome: ...
+
+    def give_back(self, charges: Sequence[Charge], amounts: Sequence[int], deadline: Deadline) -> None:
+        """Take ``amounts`` (>= 0) off the charges' counters, never below zero; raises StoreUnavailable."""
+        ...
 
 
 def time_for_a_call(deadline: Deadline, timeout: float) -> None:
@@ -69,42 +74,16 @@ class MemoryStore:
                 self._counts[charge.key] = (used[i], charge.resets_at)
             return Outcome(None, tuple(used))
 
+    def give_back(self, charges: Sequence[Charge], amounts: Sequence[int], deadline: Deadline) -> None:
+        with self._lock:
+            for charge, amount in zip(charges, amounts, strict=True):
+                count, expires_at = self._counts.get(charge.key, (0, 0))
+                if amount and count:
+                    self._counts[charge.key] = (max(0, count - amount), expires_at)
+
     def _current(self, key: str, now: float) -> int:
         count, expires_at = self._counts.get(key, (0, 0))
         return count if expires_at > now else 0
-
-
-_stores: dict[tuple, Store] = {}
-_stores_lock = threading.Lock()
-
-
-def store_for(settings: Settings) -> Store:
-    """The process's store for these settings, made once (connection pools are reused)."""
-    kind = settings.quota_store
-    ident = (kind, settings.redis_url, settings.quota_table, settings.quota_store_timeout)
-    store = _stores.get(ident)
-    if store is None:
-        with _stores_lock:
-            store = _stores.get(ident) or _make(settings)
-            _stores[ident] = store
-    return store
-
-
-def _make(settings: Settings) -> Store:
-    timeout = settings.quota_store_timeout
-    if settings.quota_store == "redis":
-        if not settings.redis_url:
-            raise ConfigError("Setting REDIS_URL is required when QUOTA_STORE is redis.")
-        from shared.limits.redis_store import RedisStore
-
-        return RedisStore(settings.redis_url, timeout)
-    if settings.quota_store == "dynamodb":
-        if not settings.quota_table:
-            raise ConfigError("Setting QUOTA_TABLE is required when QUOTA_STORE is dynamodb.")
-        from shared.limits.dynamodb_store import DynamoDBStore
-
-        return DynamoDBStore(settings.quota_table, timeout)
-    return MemoryStore()
 
 
 def now() -> float:

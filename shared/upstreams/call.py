@@ -50,6 +50,9 @@ class UpstreamCall:
     answered_by: str | None = None
     stream_end: str | None = None  # "done", "error" or "client_gone"
     stream_code: str | None = None
+    reached: bool = False  # an upstream (or the demo) took the request: it was forwarded
+    relayed: int = 0  # events of a stream sent on to our client
+    generated: int | None = None  # tokens the upstream says it generated, when it says
     _token: str | None = field(default=None, repr=False)
 
     @property
@@ -97,6 +100,7 @@ class UpstreamCall:
             on_close=self._count_time,
         )
         self.status = exchange.status
+        self.reached = True
         return exchange
 
     def request(self, method: str, url: str, body: Any = None) -> transport.UpstreamResponse:
@@ -115,10 +119,38 @@ class UpstreamCall:
 
     def without_token(self, resp: transport.UpstreamResponse) -> bytes:
         """A JSON success body for our client: unchanged unless it quotes the token. Not JSON: 502."""
-        return redaction.redact_json_body(resp.body, resp.json(), self.token)
+        data = resp.json()
+        self.count_usage(data)
+        return redaction.redact_json_body(resp.body, data, self.token)
+
+    def count_usage(self, data: Any) -> None:
+        """Keep the generated tokens an answer (or a stream's event) reports, if it does."""
+        generated = generated_tokens(data)
+        if generated is not None:
+            self.generated = generated
 
     def _count_time(self, elapsed_ms: float) -> None:
         self.ms = round((self.ms or 0) + elapsed_ms, 1)
+
+
+def generated_tokens(data: Any) -> int | None:
+    """The tokens an upstream answer says were generated: OpenAI's ``usage.completion_tokens``
+    (chat, and the usage chunk of a stream), the Responses API's ``usage.output_tokens`` (also
+    inside ``response.completed``), TGI's ``details.generated_tokens`` (summed over sequences)."""
+    if isinstance(data, list):
+        counts = [generated_tokens(item) for item in data]
+        return sum(c for c in counts if c is not None) if counts and None not in counts else None
+    if not isinstance(data, dict):
+        return None
+    usage = data.get("usage")
+    if not isinstance(usage, dict) and isinstance(data.get("response"), dict):
+        usage = data["response"].get("usage")
+    if isinstance(usage, dict):
+        count = usage.get("completion_tokens", usage.get("output_tokens"))
+        return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+    details = data.get("details")
+    count = details.get("generated_tokens") if isinstance(details, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
 def json_bytes(body: Any) -> bytes:

@@ -54,6 +54,7 @@ def predict(plan: Plan, call: UpstreamCall) -> Answer:
 
 def _mark(call: UpstreamCall, model: str | None = None) -> None:
     call.answered(NAME, model)
+    call.reached = True
     call.headers.update(MODE_HEADER)
 
 

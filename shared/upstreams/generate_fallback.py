@@ -56,8 +56,9 @@ def chat_payload(body: GenerateRequest, model: str, settings: Settings, stream: 
         for name in ("top_p", "stop", "seed"):
             if getattr(params, name) is not None:
                 payload[name] = getattr(params, name)
-    if stream:
+    if stream:  # the usage chunk settles the spend limits; the token events never show it
         payload["stream"] = True
+        payload["stream_options"] = {"include_usage": True}
     return payload
 
 

@@ -67,6 +67,15 @@ def chat_done(event: sse.Event) -> bool:
     return event.data.strip() == sse.DONE
 
 
+def usage_only(event: sse.Event) -> bool:
+    """The chunk ``stream_options.include_usage`` adds: ``usage`` and no choices
+    (https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options)."""
+    if '"usage"' not in event.data:
+        return False
+    data = event.json()
+    return isinstance(data, dict) and not data.get("choices") and isinstance(data.get("usage"), dict)
+
+
 def tgi_done(event: sse.Event) -> bool:
     """TGI's last token event carries the whole ``generated_text``."""
     data = event.json()
@@ -92,6 +101,7 @@ class HFClient:
         *,
         is_final: Callable[[sse.Event], bool],
         convert: Callable[[sse.Event], Iterable[Any]] | None = None,
+        drop: Callable[[sse.Event], bool] | None = None,
     ) -> Answer:
         """The upstream's events relayed as they come (``convert``: re-shaped on the way), or the
         JSON body of an upstream that answered 200 without streaming. A refusal (e.g. 400 "`stream`
@@ -99,7 +109,7 @@ class HFClient:
         exchange = self._open(url, payload, stream=True)
         if not sse.is_event_stream(exchange):
             return self.call.without_token(self.call.read(exchange))
-        return sse.relay(exchange, self.call, is_final=is_final, error_of=self.stream_error, convert=convert)
+        return sse.relay(exchange, self.call, is_final=is_final, error_of=self.stream_error, convert=convert, drop=drop)
 
     def _open(self, url: str, payload: dict, *, stream: bool) -> transport.Exchange:
         """A 200 exchange, after the retry policy; anything else raises the mapped error."""

@@ -48,7 +48,10 @@ def chat(plan: Plan, call: UpstreamCall) -> Answer:
     assert plan.payload is not None  # the chat route always builds it
     if not plan.stream:
         return client.post(call.settings.hf_chat_url, plan.payload)
-    return client.stream(call.settings.hf_chat_url, plan.payload, is_final=hf_client.chat_done)
+    # The usage chunk is always asked for (spend settlement) and passed on only if the client asked.
+    payload = {**plan.payload, "stream_options": {"include_usage": True}}
+    drop = None if plan.body.include_usage else hf_client.usage_only
+    return client.stream(call.settings.hf_chat_url, payload, is_final=hf_client.chat_done, drop=drop)
 
 
 def predict(plan: Plan, call: UpstreamCall) -> Answer:

@@ -147,6 +147,7 @@ def relay(
     error_of: Callable[[Event], errors.ProxyError | None],
     final_required: bool = True,
     convert: Callable[[Event], Iterable[Any]] | None = None,
+    drop: Callable[[Event], bool] | None = None,
 ) -> Iterator[bytes]:
     """Re-send the upstream's events to our client one by one, as they arrive.
 
@@ -157,7 +158,9 @@ def relay(
     dropped at once, so the model stops generating for nobody. Events are re-encoded (one
     ``data:`` per line, token redacted) rather than copied, so nothing else of the upstream leaks.
     ``convert`` turns each upstream event into the data of zero or more events of another shape
-    (the /api/generate fallback answers chat chunks as text-generation tokens).
+    (the /api/generate fallback answers chat chunks as text-generation tokens); ``drop`` leaves
+    out events our client did not ask for (a usage chunk the proxy asked for itself). The tokens
+    an event says were generated are kept on the call (spend settlement).
     """
     outcome, code, token = "done", None, call.token
     redactor = StreamRedactor(token)  # a token split across events is redacted too
@@ -167,9 +170,15 @@ def relay(
                 failure = error_of(event)
                 if failure is not None:
                     raise failure
-                if convert is None:
+                if '"usage"' in event.data or '"generated_tokens"' in event.data:
+                    call.count_usage(event.json())
+                if drop is not None and drop(event):
+                    pass
+                elif convert is None:
+                    call.relayed += 1
                     yield encode(redactor.data(event.data), _event_name(event, token))
                 for data in convert(event) if convert is not None else ():
+                    call.relayed += 1
                     yield encode(redactor.data(json.dumps(data, ensure_ascii=False)))
                 if is_final(event):
                     return

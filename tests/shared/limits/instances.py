@@ -19,7 +19,8 @@ def main() -> None:
     from tests.fakes.lambda_context import LambdaContext
     from tests.functions.aws_lambda import events
 
-    body = json.dumps({"inputs": "Hi", "parameters": {"max_new_tokens": plan["max_new_tokens"]}})
+    parameters = {"max_new_tokens": plan["max_new_tokens"], **({"details": True} if plan.get("details") else {})}
+    body = json.dumps({"inputs": "Hi", "parameters": parameters})
 
     def call(address: str) -> tuple[str, int]:
         event = events.load(plan["shape"], body=body, source_ip=address, headers={"content-type": "application/json"})

@@ -13,6 +13,7 @@ from shared.proxy_signature import HEADER
 from shared.settings import Settings
 from tests.conftest import client_for, post_json
 from tests.fakes import hf_chat
+from tests.fakes.http_server import Reply
 
 GENERATE = {"inputs": "Hello", "parameters": {"max_new_tokens": 10}}
 
@@ -94,6 +95,9 @@ def test_without_max_new_tokens_the_route_cap_is_counted(settings, upstream):
 def test_chat_max_tokens_is_counted_as_asked(chat_settings, upstream):
     client = client_for(chat_settings.with_changes(client_daily_tokens=300))
     body = {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 200}
+    used_all = hf_chat.completion("Hi")
+    used_all["usage"] = {"prompt_tokens": 1, "completion_tokens": 200, "total_tokens": 201}
+    upstream.enqueue(Reply(json=used_all))  # the model used every token it was allowed
     first = post_json(client, "/api/chat", body, environ_base={"REMOTE_ADDR": "192.0.2.1"})
     again = post_json(client, "/api/v1/chat/completions", body, environ_base={"REMOTE_ADDR": "192.0.2.1"})
     assert first.status_code == 200

@@ -9,7 +9,8 @@ import pytest
 from shared.deadline import Deadline
 from shared.errors import ConfigError
 from shared.limits.policy import charges_for
-from shared.limits.store import MemoryStore, store_for
+from shared.limits.store import MemoryStore
+from shared.limits.stores import store_for
 from shared.settings import Settings
 
 # 01:00:00 UTC, two days from now: windows are computed from the instant given, and Redis must
@@ -142,3 +143,26 @@ def test_store_keys_do_not_hold_the_clients_address():
     # THEN the keys are per client but carry a pseudonym, not the address
     assert len(set(keys)) == 3 and not any("203.0.113" in k for k in keys)
     assert keys[0] != charges_for(settings, "203.0.113.8", 1, NOW)[0].key
+
+
+def test_dynamodb_gives_back_the_first_counter_when_the_second_cannot_start(dynamodb_table):
+    # GIVEN two limits (two counters), and a request with time for one store call only
+    from shared.limits.store import StoreUnavailable
+
+    class OneCallLeft(Deadline):
+        asked: list[float] = []
+
+        def remaining(self) -> float:
+            self.asked.append(1.0)
+            return 10.0 if len(self.asked) == 1 else 0.0
+
+    settings = Settings(
+        rate_limit_per_minute=5, client_daily_tokens=50, quota_store="dynamodb", quota_table=dynamodb_table
+    )
+    charges = charges_for(settings, "a", 5, NOW)
+    # WHEN the first counter is updated and the second call cannot start
+    with pytest.raises(StoreUnavailable):
+        store_for(settings).charge(charges, NOW, OneCallLeft(0.0))
+    # THEN the first counter was given back: a failed charge costs nothing
+    probe = [c.__class__(c.limit_name, c.key, 0, c.limit, c.window, c.resets_at) for c in charges]
+    assert store_for(settings).charge(probe, NOW, Deadline.after(10)).used == (0, 0)

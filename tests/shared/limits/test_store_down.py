@@ -13,7 +13,8 @@ import pytest
 
 from shared.deadline import Deadline
 from shared.limits.policy import charges_for
-from shared.limits.store import StoreUnavailable, store_for
+from shared.limits.store import StoreUnavailable
+from shared.limits.stores import store_for
 from shared.settings import Settings
 from tests.conftest import client_for, post_json
 from tests.fakes.redis_server import RedisServer
@@ -126,3 +127,54 @@ def test_a_store_timeout_longer_than_half_the_deadline_is_a_configuration_error(
     with pytest.raises(ConfigError, match="QUOTA_STORE_TIMEOUT_SECONDS"):
         Settings.from_env({**env, "QUOTA_STORE_TIMEOUT_SECONDS": "1.5"})
     assert Settings.from_env({**env, "QUOTA_STORE_TIMEOUT_SECONDS": "1"}).quota_store_timeout == 1
+
+
+# --- a store that answers, but slowly (issue 28, failure 3) -------------------------------------------
+
+
+@pytest.mark.parametrize(("delay", "deadline"), [(0.9, 2.0), (3.0, 10.0)])
+def test_a_slow_redis_is_a_503_within_the_deadline_and_charges_nothing(
+    settings, upstream, redis_server, delay, deadline
+):
+    # GIVEN Redis behind a proxy that holds each of its replies (0.9 s: under the 1 s per-call timeout)
+    from tests.fakes.slow_proxy import SlowProxy
+
+    redis_server.flush()
+    proxy = SlowProxy(redis_server.port, delay).start()
+    slow = limited(
+        settings.with_changes(request_deadline=deadline),
+        quota_store="redis",
+        redis_url=f"redis://127.0.0.1:{proxy.port}/0",
+    )
+    try:
+        # WHEN a request comes
+        answer, elapsed = generate(client_for(slow))
+    finally:
+        proxy.stop()
+    # THEN the store is blamed (503 quota_store_unavailable), in time, and nothing went upstream
+    assert_refused_in_time(answer, elapsed, slow, upstream)
+    assert elapsed < TIMEOUT + SLACK  # one window for every round trip, not one per round trip
+    # AND the client was charged nothing (read from the real Redis, behind the proxy)
+    import redis
+
+    assert [
+        int(redis.Redis(port=redis_server.port).get(key) or 0) for key in redis.Redis(port=redis_server.port).keys()
+    ] in ([], [0])
+
+
+def test_a_store_that_answers_too_late_to_forward_gives_the_charge_back():
+    # GIVEN a store that answered, but with less than the store timeout left before the deadline
+    # (here the in-process store, which needs no time, and a request with 0.5 s of 1 s left)
+    from shared import errors
+    from shared.limits import admit
+    from shared.limits.stores import store_for
+
+    settings = Settings(client_daily_tokens=100, quota_store_timeout=TIMEOUT)
+    notes: list[str] = []
+    # WHEN it is admitted
+    with pytest.raises(errors.ProxyError) as refused:
+        admit(settings, "203.0.113.9", 40, Deadline.after(0.5), notes.append)
+    # THEN the store is blamed (never a 504 for the model), and the charge was given back
+    assert refused.value.code == "quota_store_unavailable" and notes == ["store_unavailable"]
+    probe = charges_for(settings, "203.0.113.9", 0, time.time())
+    assert store_for(settings).charge(probe, time.time(), Deadline.after(10)).used == (0,)

@@ -23,7 +23,7 @@ HAMMER, OTHER = "203.0.113.7", "198.51.100.20"
 PLAN = {"shape": "http_api_v2", "threads": 8, "max_new_tokens": ASK, "calls": {HAMMER: 24, OTHER: 2}}
 
 
-def run_instances(count: int, env: dict[str, str]) -> list[dict[str, list[int]]]:
+def run_instances(count: int, env: dict[str, str], plan: dict = PLAN) -> list[dict[str, list[int]]]:
     """Start ``count`` instances, let each load the handler, then release them together."""
     procs = [
         subprocess.Popen(
@@ -39,7 +39,7 @@ def run_instances(count: int, env: dict[str, str]) -> list[dict[str, list[int]]]
     try:
         for proc in procs:
             assert proc.stdin and proc.stdout
-            proc.stdin.write(json.dumps(PLAN) + "\n")
+            proc.stdin.write(json.dumps(plan) + "\n")
             proc.stdin.flush()
             assert _line_starting(proc, "READY") is not None, "an instance did not start"
         for proc in procs:
@@ -107,3 +107,43 @@ def test_the_memory_store_counts_per_process_so_two_instances_admit_twice_the_li
     results = run_instances(2, function_env(upstream))
     # THEN each instance admitted the limit on its own: the reason a deploy needs a shared store
     assert [admitted([r], HAMMER) for r in results] == [LIMIT // ASK, LIMIT // ASK]
+
+
+USED = 3  # tokens the fake model reports it generated for each request (TGI's details.generated_tokens)
+
+
+def test_two_instances_settle_the_counters_to_exactly_what_the_model_generated(shared_store, upstream):
+    # GIVEN a model that generates 3 of the 10 tokens each request reserves, and room for them all
+    from tests.fakes.http_server import Reply
+
+    default = upstream.default
+    upstream.default = lambda req: Reply(json=[{"generated_text": "x", "details": {"generated_tokens": USED}}])
+    env = {**shared_store, "CLIENT_DAILY_TOKENS": "100000", "DAILY_TOKEN_BUDGET": "100000"}
+    try:
+        # WHEN two instances race 52 requests, each reserving 10 and settling after its answer
+        results = run_instances(2, env, {**PLAN, "details": True})
+    finally:
+        upstream.default = default
+    assert admitted(results, HAMMER) == 48 and admitted(results, OTHER) == 4
+    # THEN each counter ends at exactly the sum of what was generated, not of what was reserved
+    assert stored_count(env, "client_tokens", HAMMER) == 48 * USED
+    assert stored_count(env, "client_tokens", OTHER) == 4 * USED
+    assert stored_count(env, "budget", HAMMER) == 52 * USED
+
+
+def stored_count(env: dict[str, str], limit_name: str, address: str) -> int:
+    import time
+
+    from shared.limits.policy import charges_for
+    from shared.settings import Settings
+
+    settings = Settings.from_env(env)
+    (charge,) = [c for c in charges_for(settings, address, 1, time.time()) if c.limit_name == limit_name]
+    if settings.quota_store == "redis":
+        import redis
+
+        return int(redis.Redis.from_url(env["REDIS_URL"]).get(charge.key) or 0)
+    import boto3
+
+    item = boto3.client("dynamodb").get_item(TableName=env["QUOTA_TABLE"], Key={"pk": {"S": charge.key}})
+    return int(item["Item"]["n"]["N"])
