@@ -25,14 +25,15 @@ def plan(body: GenerateRequest, settings: Settings) -> Plan:
     from shared.upstreams.huggingface import configured_model
 
     model = configured_model(settings.hf_inference_url)
-    return Plan(body, model, len(body.text), requested_tokens(body, settings.max_new_tokens), announce=True)
+    payload = body.upstream_payload(settings.max_new_tokens)
+    return Plan(body, model, len(body.text), requested_tokens(payload), payload, announce=True)
 
 
-def requested_tokens(body: GenerateRequest, cap: int) -> int:
-    """What the request may generate: max_new_tokens (the cap when absent) × num_return_sequences."""
-    params = body.parameters
-    per_sequence = (params.max_new_tokens if params else None) or cap
-    return per_sequence * ((params.num_return_sequences if params else None) or 1)
+def requested_tokens(payload: dict) -> int:
+    """What the request may generate, from what is sent: max_new_tokens × num_return_sequences
+    (a sequence count is charged only because it is forwarded)."""
+    parameters = payload["parameters"]
+    return parameters["max_new_tokens"] * parameters.get("num_return_sequences", 1)
 
 
 def health(s: Settings, ready: bool) -> dict:

@@ -87,13 +87,16 @@ class GenerateRequest(BaseModel):
     def text(self) -> str:
         return next(v for v in (self.inputs, self.input, self.prompt) if v is not None)
 
-    def upstream_payload(self, stream: bool = False) -> dict:
-        """What goes to Hugging Face: always the HF shape, only the fields the caller set."""
+    def upstream_payload(self, default_max_new_tokens: int) -> dict:
+        """What goes to Hugging Face: always the HF shape, only the fields the caller set, and
+        always ``max_new_tokens``: absent, ``default_max_new_tokens`` (the cap the request is
+        charged at), so the upstream's own default never decides how much is generated."""
         payload: dict = {"inputs": self.text}
-        if stream:
+        if self.stream:
             payload["stream"] = True
-        if self.parameters is not None:
-            payload["parameters"] = self.parameters.model_dump(exclude_none=True)
+        parameters = self.parameters.model_dump(exclude_none=True) if self.parameters is not None else {}
+        parameters.setdefault("max_new_tokens", default_max_new_tokens)
+        payload["parameters"] = parameters
         if self.options is not None:
             payload["options"] = self.options.model_dump(exclude_none=True)
         return payload

@@ -30,9 +30,10 @@ def generate(plan: Plan, call: UpstreamCall) -> Answer:
     fallback = settings.generate_fallback_model
     client = hf_client.HFClient(call, "HF_INFERENCE_URL" if fallback else _NO_FALLBACK)
     try:
+        assert plan.payload is not None  # the route always builds it (max_new_tokens always set)
         if not body.stream:
-            return client.post(settings.hf_inference_url, body.upstream_payload())
-        return client.stream(settings.hf_inference_url, body.upstream_payload(stream=True), is_final=hf_client.tgi_done)
+            return client.post(settings.hf_inference_url, plan.payload)
+        return client.stream(settings.hf_inference_url, plan.payload, is_final=hf_client.tgi_done)
     except errors.ProxyError as exc:
         if exc.code != "model_not_served" or not fallback:
             raise

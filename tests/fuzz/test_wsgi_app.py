@@ -135,7 +135,9 @@ def test_every_valid_request_is_forwarded_once_in_the_hf_shape(fuzz_settings, up
     forwarded = upstream.received[0].json()
     prompt = next(payload[k] for k in ("inputs", "input", "prompt") if k in payload)
     assert forwarded["inputs"] == prompt
-    assert forwarded.get("parameters", {}) == payload.get("parameters", {})
+    # always the max_new_tokens it is charged for: the caller's, else MAX_NEW_TOKENS
+    sent_parameters = {"max_new_tokens": fuzz_settings.max_new_tokens, **payload.get("parameters", {})}
+    assert forwarded.get("parameters", {}) == sent_parameters
     assert forwarded.get("options", {}) == payload.get("options", {})
 
 

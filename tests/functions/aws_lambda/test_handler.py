@@ -41,7 +41,7 @@ def test_generate_through_each_event_shape(lambda_env, shape, base64_body):
     assert json.loads(body) == [{"generated_text": "Hello ... and the fake model continues."}]
     assert headers["access-control-allow-origin"] == "https://app.example"
     assert lambda_env.received[-1].headers["authorization"] == f"Bearer {TEST_TOKEN}"
-    assert lambda_env.received[-1].json() == {"inputs": "Hello"}
+    assert lambda_env.received[-1].json() == {"inputs": "Hello", "parameters": {"max_new_tokens": 512}}
 
 
 @pytest.mark.parametrize("shape", SHAPES)

@@ -14,7 +14,7 @@ def test_each_client_shape_is_forwarded_as_hf_inputs(client, upstream, key):
     resp = post_json(client, "/api/generate", {key: "Once upon a time"})
     # THEN the upstream receives the HF shape, and the client gets the upstream's JSON unchanged
     assert resp.status_code == 200, resp.text
-    assert upstream.received[-1].json() == {"inputs": "Once upon a time"}
+    assert upstream.received[-1].json() == {"inputs": "Once upon a time", "parameters": {"max_new_tokens": 512}}
     assert resp.json == [{"generated_text": "Once upon a time ... and the fake model continues."}]
 
 
@@ -142,3 +142,34 @@ def test_no_token_outside_demo_mode_is_a_500_naming_the_setting(settings, upstre
     assert resp.json["code"] == "server_misconfigured"
     assert "HF_TOKEN" in resp.json["error"]
     assert upstream.received == []
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize(
+    ("parameters", "sent", "charged"),
+    [
+        (None, {"max_new_tokens": 512}, 512),
+        ({"num_return_sequences": 3}, {"max_new_tokens": 512, "num_return_sequences": 3}, 1536),
+        ({"max_new_tokens": 40}, {"max_new_tokens": 40}, 40),
+        ({"max_new_tokens": 40, "num_return_sequences": 2}, {"max_new_tokens": 40, "num_return_sequences": 2}, 80),
+    ],
+)
+def test_generate_always_sends_the_max_new_tokens_it_charged_for(settings, upstream, stream, parameters, sent, charged):
+    # GIVEN a daily allowance that shows what a request was charged
+    from tests.conftest import client_for
+    from tests.fakes import hf_chat
+
+    client = client_for(settings.with_changes(client_daily_tokens=10_000))
+    if stream:
+        upstream.enqueue(hf_chat.tgi_stream(["a"]))
+    body = {
+        "inputs": "hi",
+        **({"parameters": parameters} if parameters else {}),
+        **({"stream": True} if stream else {}),
+    }
+    # WHEN the request is forwarded
+    resp = post_json(client, "/api/generate", body)
+    resp.get_data()
+    # THEN the upstream got the cap the request was charged at, never its own default
+    assert upstream.received[-1].json()["parameters"] == sent
+    assert f'"day";r={10_000 - charged};' in resp.headers["RateLimit"]

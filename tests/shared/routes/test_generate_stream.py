@@ -28,7 +28,7 @@ def test_tgi_tokens_are_relayed_in_order(client, upstream, spaced):
     upstream.enqueue(hf_chat.tgi_stream(["Hello", " there", "!"], spaced=spaced))
     resp = client.post("/api/generate", json={"inputs": "Hi", "stream": True}, buffered=False)
     # THEN the upstream was asked to stream, and the client gets each token event, the last complete
-    assert upstream.received[-1].json() == {"inputs": "Hi", "stream": True}
+    assert upstream.received[-1].json() == {"inputs": "Hi", "stream": True, "parameters": {"max_new_tokens": 512}}
     assert resp.headers["Content-Type"].startswith("text/event-stream")
     events = read(resp)
     assert [e.json()["token"]["text"] for e in events] == ["Hello", " there", "!"]
@@ -88,7 +88,7 @@ def test_without_streaming_platform_generate_is_a_buffered_event_stream(settings
         "/api/generate", json={"inputs": "Hi", "stream": True}, environ_overrides={CAN_STREAM_KEY: False}
     )
     # THEN the model is asked for its stream and every token event arrives in one buffered body
-    assert upstream.received[-1].json() == {"inputs": "Hi", "stream": True}
+    assert upstream.received[-1].json() == {"inputs": "Hi", "stream": True, "parameters": {"max_new_tokens": 512}}
     assert resp.status_code == 200 and resp.headers["X-HFProxy-Streaming"] == "unavailable"
     assert resp.headers["Content-Type"].startswith("text/event-stream")
     events = [json.loads(e.data) for e in sse.iter_events([resp.data])]

@@ -29,7 +29,7 @@ def test_upstream_receives_only_the_headers_we_build(client, upstream):
     assert sent.headers["content-type"] == "application/json"
     assert sent.headers["accept-encoding"] == "gzip, deflate"
     assert "cookie" not in sent.headers
-    assert sent.json() == {"inputs": "Hi"}
+    assert sent.json() == {"inputs": "Hi", "parameters": {"max_new_tokens": 512}}
 
 
 def test_gzip_answer_is_decoded(client, upstream):
