@@ -43,10 +43,19 @@ log = logging.getLogger("hfproxy")
 DEFAULT_BODY_LIMIT = 1024 * 1024
 
 
+def _core(wsgi_app) -> ProxyApp:
+    """The ProxyApp this server runs (StaticFiles wraps it)."""
+    return getattr(wsgi_app, "app", wsgi_app)
+
+
+def _refusal(wsgi_app, error: errors.ProxyError, origin: str | None = None) -> bytes:
+    """The server's own refusals are built by the core like every answer (envelope, CORS, X-Request-Id)."""
+    return wire.error_bytes(_core(wsgi_app).refusal(error, origin))
+
+
 def _body_limit(wsgi_app) -> int:
-    """The app's own body cap (StaticFiles wraps the ProxyApp), read per request."""
-    inner = getattr(wsgi_app, "app", wsgi_app)
-    settings = getattr(inner, "settings", None)
+    """The app's own body cap, read per request."""
+    settings = getattr(_core(wsgi_app), "settings", None)
     return int(getattr(settings, "max_body_bytes", DEFAULT_BODY_LIMIT))
 
 
@@ -81,12 +90,15 @@ class _Handler(WSGIRequestHandler):
 
     def _refuse(self, error: errors.ProxyError) -> None:
         self.close_connection = True
+        headers = getattr(self, "headers", None)
+        origin = headers.get("Origin") if headers is not None and not headers.defects else None
         try:
-            self.wfile.write(wire.error_bytes(error))
+            self.wfile.write(_refusal(self.server.get_app(), error, origin))
         except OSError:
             pass
 
     def handle_one_request(self) -> None:
+        self.headers = None  # type: ignore[assignment]  # a refusal must not see the previous request's
         self.raw_requestline = self.rfile.readline(65537)
         if not self.raw_requestline:
             self.close_connection = True
@@ -98,6 +110,7 @@ class _Handler(WSGIRequestHandler):
         if not self.parse_request():  # it has answered (through send_error)
             return
         try:
+            wire.check_header_block(self.headers)
             environ = self._environ()
         except wire.Refusal as refusal:
             self._refuse(refusal.error)
@@ -224,7 +237,7 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
             self._slots = threading.BoundedSemaphore(self.max_connections)
         if not self._slots.acquire(blocking=False):
             try:
-                request.sendall(wire.error_bytes(errors.server_busy()))
+                request.sendall(_refusal(self.get_app(), errors.server_busy()))
             except OSError:
                 pass
             self.shutdown_request(request)

@@ -10,7 +10,9 @@ refusal in the core's error envelope (``{"error", "code"}``), never an HTML page
 from __future__ import annotations
 
 import email.utils
+import re
 import time
+from email.message import Message
 
 from shared import errors
 from shared.http import Response, reason
@@ -52,11 +54,11 @@ def encode(status: int, headers: list[tuple[str, str]], body: bytes = b"", versi
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-def error_bytes(error: errors.ProxyError) -> bytes:
-    """The envelope for a refusal, with ``Connection: close`` (the rest of the input is not read)."""
-    response = Response.from_error(error)
+def error_bytes(response: Response) -> bytes:
+    """A refusal the core built (``ProxyApp.refusal``), with ``Connection: close`` (the rest of the
+    input is not read)."""
     headers = [
-        *response.headers.items(),
+        *((k, v) for k, v in response.headers.items() if k.lower() != "content-length"),
         ("Content-Length", str(len(response.body))),
         ("Date", email.utils.formatdate(usegmt=True)),
         ("Connection", "close"),
@@ -102,6 +104,30 @@ class Deadline:
             if end >= 0:
                 break
         return bytes(out)
+
+
+# RFC 9110 section 5.1: a field name is a token (https://www.rfc-editor.org/rfc/rfc9110#section-5.1).
+_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def check_header_block(headers: Message) -> None:
+    """Every line of the header block is ``name: value``, or the request is refused.
+
+    http.server parses headers with the email parser, which ends the block at the first line it
+    cannot read (``Content-Length : 46``, a line without a colon) and keeps the rest as a "body":
+    the real body would then be read as the next request on the connection (request smuggling).
+    RFC 9112 requires a 400 for whitespace between a field name and its colon (section 5.1) and
+    allows it for obs-fold (section 5.2) and whitespace before the first field (section 2.2):
+    https://www.rfc-editor.org/rfc/rfc9112#section-5.1. The connection then closes, so no byte
+    after a refused header block is ever read as a request.
+    """
+    if headers.defects or headers.get_payload():
+        raise Refusal(errors.ProxyError(400, "bad_request", "A request header line is not 'name: value'."))
+    for name, value in headers.items():
+        if not _FIELD_NAME.fullmatch(name):
+            raise Refusal(errors.ProxyError(400, "bad_request", "A request header name is malformed."))
+        if "\r" in value or "\n" in value or "\0" in value:  # obs-fold, or a stray control character
+            raise Refusal(errors.ProxyError(400, "bad_request", "A request header value is folded or malformed."))
 
 
 def declared_length(values: list[str]) -> int | None:

@@ -1,0 +1,117 @@
+"""No request smuggling through a malformed header block (issue 28, failure 4): a header line that
+is not ``name: value`` is a 400 and the connection closes, so no byte after it is read as a request.
+
+The attack: ``Content-Length : 46`` (whitespace before the colon) or a line without a colon made
+http.server's parser end the header block early; the body was then read as the next request (a
+``400 invalid_json``, then a ``200`` for a smuggled ``GET /api/openapi.json`` on the same connection).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.functions.local.test_hardening import connect, started  # noqa: F401
+
+SMUGGLED = b"GET /api/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n"
+BODY = json.dumps({"inputs": "Hello"}).encode()
+
+
+def attack(header_line: bytes, body: bytes = SMUGGLED) -> bytes:
+    return (
+        b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + header_line
+        + b"\r\n\r\n"
+        + body
+    )
+
+
+def everything_answered(port: int, raw: bytes) -> list[tuple[int, dict, bytes]]:
+    """Every response the server sends on one connection to ``raw``, read until it closes."""
+    sock = connect(port)
+    sock.sendall(raw)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    sock.close()
+    answers = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
+        length = int(headers.get("content-length", len(rest)))
+        answers.append((int(lines[0].split()[1]), headers, rest[:length]))
+        data = rest[length:]
+    return answers
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"Content-Length : %d" % len(SMUGGLED),  # whitespace before the colon (RFC 9112 section 5.1)
+        b"Content-Length\t: %d" % len(SMUGGLED),
+        b"Transfer-Encoding : chunked",
+        b"X-Note: fine\r\nno colon on this line",
+        b"X-Folded: a\r\n b",  # obs-fold (section 5.2)
+        b"X-Folded: a\r\n\tb",
+        b"Bad(Name): x",  # not a token (RFC 9110 section 5.1)
+        b"X-Null: a\x00b",
+        b"X-Cr: a\rb",
+    ],
+)
+def test_a_malformed_header_line_is_one_400_and_the_connection_closes(started, line):  # noqa: F811
+    port = started()
+    # WHEN a request carries the malformed line, then a smuggled request where its body would be
+    answers = everything_answered(port, attack(line))
+    # THEN exactly one answer: a 400 envelope, the connection closed; the smuggled GET is never answered
+    assert len(answers) == 1, [a[0] for a in answers]
+    status, headers, body = answers[0]
+    assert status == 400 and json.loads(body)["code"] == "bad_request"
+    assert headers["connection"] == "close"
+
+
+def test_whitespace_before_the_first_header_is_refused(started):  # noqa: F811
+    port = started()
+    raw = b"POST /api/generate HTTP/1.1\r\n Host: x\r\nContent-Length: 2\r\n\r\n{}" + SMUGGLED
+    answers = everything_answered(port, raw)
+    assert [a[0] for a in answers] == [400]
+
+
+def test_a_well_formed_request_with_odd_but_legal_headers_is_served(started):  # noqa: F811
+    # GIVEN spacing RFC 9110 allows around a value, and an empty value
+    port = started()
+    raw = (
+        (
+            b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Type:application/json\r\nX-Empty:\r\n"
+            b"X-Spaced:   padded   \r\nContent-Length: %d\r\n\r\n" % len(BODY)
+        )
+        + BODY
+        + SMUGGLED
+    )
+    # THEN it is answered, and the next request on the connection too (keep-alive is unharmed)
+    answers = everything_answered(port, raw + b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert [a[0] for a in answers] == [200, 200, 200]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        attack(b"Content-Length : 2") + b"\r\nOrigin: https://app.example",  # refused header block
+        b"POST /api/generate HTTP/1.1\r\nOrigin: https://app.example\r\nContent-Length: x\r\n\r\n",
+        b"POST /api/generate HTTP/1.1\r\nOrigin: https://app.example\r\nContent-Length: 5\r\n\r\nab",
+    ],
+)
+def test_the_servers_own_refusals_are_built_by_the_core(started, raw):  # noqa: F811
+    # GIVEN a server allowing one browser origin
+    from shared.settings import Settings
+
+    port = started(Settings(demo_mode=True, allowed_origins=("https://app.example",)))
+    # WHEN it refuses a request itself, before the app runs
+    (status, headers, body), *_ = everything_answered(port, raw)
+    # THEN the refusal carries what every answer of the core does
+    assert 400 <= status < 500 and set(json.loads(body)) >= {"error", "code"}
+    assert len(headers["x-request-id"]) == 32 and headers["vary"] == "Origin"
+    assert headers["cache-control"] == "no-store"
+    if b"Content-Length : " not in raw:  # the Origin header was read: the page may read the refusal
+        assert headers["access-control-allow-origin"] == "https://app.example"
