@@ -4,11 +4,11 @@ Standard library only: a threaded HTTP/1.1 server with keep-alive. A plain respo
 Content-Length) leaves in one write with TCP_NODELAY set; headers and body in two small sends
 stall keep-alive clients ~40 ms (Nagle + delayed ACK,
 https://datatracker.ietf.org/doc/html/rfc1122#section-4.2.3.2). A stream (server-sent events, no
-Content-Length) is close-delimited, as HTTP/1.1 allows (RFC 9112 section 6.3, item 8:
-https://www.rfc-editor.org/rfc/rfc9112#section-6.3): each event is sent as it arrives, headers
-with the first, and the connection closes when the stream ends. The request body is read whole
-and bounded before the app runs (see :mod:`functions.local.wire`); every refusal is the core's
-JSON envelope. Concurrent connections are capped (503 ``server_busy`` beyond). Reads ``.env``
+Content-Length) is sent chunked to an HTTP/1.1 client, each event one chunk in one write (headers
+with the first), so the connection stays open for the client's next request; an HTTP/1.0 client
+gets it close-delimited (RFC 9112 sections 7.1 and 6.3). The request body is read whole and
+bounded before the app runs, and a header block that is not ``name: value`` line by line is
+refused (see :mod:`functions.local.wire`); every refusal is built by the core (``ProxyApp.refusal``). Concurrent connections are capped (503 ``server_busy`` beyond). Reads ``.env``
 with python-dotenv (never overriding the real environment) and falls back to the offline demo
 mode when no token is configured, saying so on start.
 
@@ -202,16 +202,24 @@ class _Handler(WSGIRequestHandler):
         return headers
 
     def _stream(self, code: int, headers: list[tuple[str, str]], pending: list[bytes], result) -> None:
-        """Close-delimited: headers with the first chunk, then each chunk as the app yields it."""
-        self.close_connection = True
+        """Each chunk as the app yields it, in one write (the headers with the first). HTTP/1.1:
+        chunked (RFC 9112 section 7.1), so the connection stays open for the client's next request;
+        HTTP/1.0 has no chunked coding: the body ends when the connection closes."""
+        chunked = self.request_version == "HTTP/1.1"
+        if chunked:
+            headers = [*headers, ("Transfer-Encoding", "chunked")]
+        else:
+            self.close_connection = True
         head = wire.encode(code, headers + self._connection_headers())
         for chunk in result:
-            if not chunk:
+            data = b"".join([*pending, chunk])
+            if not data:
                 continue
-            self.wfile.write(head + b"".join(pending) + chunk)
+            self.wfile.write(head + (wire.chunk(data) if chunked else data))
             head, pending = b"", []
-        if head:
-            self.wfile.write(head + b"".join(pending))
+        rest = b"".join(pending)
+        end = ((wire.chunk(rest) if rest else b"") + wire.LAST_CHUNK) if chunked else rest
+        self.wfile.write(head + end)
 
     def finish(self) -> None:
         """A client that hung up mid-stream is normal: the response is already closed (which

@@ -54,6 +54,14 @@ def encode(status: int, headers: list[tuple[str, str]], body: bytes = b"", versi
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
+LAST_CHUNK = b"0\r\n\r\n"
+
+
+def chunk(data: bytes) -> bytes:
+    """One chunk of a chunked body (RFC 9112 section 7.1): its size in hex, the bytes, CRLF."""
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
 def error_bytes(response: Response) -> bytes:
     """A refusal the core built (``ProxyApp.refusal``), with ``Connection: close`` (the rest of the
     input is not read)."""

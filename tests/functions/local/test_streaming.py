@@ -75,6 +75,17 @@ def read_until(sock: socket.socket, marker: bytes, buffer: bytes = b"") -> bytes
     return buffer
 
 
+def dechunked(body: bytes) -> bytes:
+    """A chunked body's data (RFC 9112 section 7.1)."""
+    out = b""
+    while True:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            return out
+        out, body = out + body[:size], body[size + 2 :]
+
+
 def test_each_event_leaves_the_server_before_the_upstream_has_finished(server, upstream):
     port, telemetry = server
     # GIVEN an upstream that sends one word and then holds the rest until the test says so
@@ -93,11 +104,11 @@ def test_each_event_leaves_the_server_before_the_upstream_has_finished(server, u
         assert "content-type: text/event-stream; charset=utf-8" in lines
         assert "x-accel-buffering: no" in lines
         assert not [line for line in lines if line.startswith("content-length")]
+        assert "transfer-encoding: chunked" in lines  # HTTP/1.1: the connection outlives the stream
         # WHEN the upstream finishes, THEN the rest follows and the body ends with the stream
         hf_chat.gate_of(reply).set()
-        while chunk := sock.recv(65536):
-            body += chunk
-    assert body.endswith(b"data: [DONE]\n\n")
+        body = read_until(sock, b"\r\n0\r\n\r\n", body)
+    assert dechunked(body).endswith(b"data: [DONE]\n\n")
     assert telemetry.written.wait(5)
     assert [r.stream_end for r in telemetry.records] == ["done"]
 
@@ -124,3 +135,45 @@ def test_a_client_that_hangs_up_stops_the_upstream_call(observed, upstream):
     # AND the server takes the hang-up in its stride: no error, no traceback in the console
     assert httpd.connection_done.wait(5)
     assert httpd.errors == []
+
+
+@pytest.mark.parametrize("second", ["stream", "plain"])
+def test_two_answers_after_a_stream_share_one_tcp_connection(server, upstream, second):
+    port, _ = server
+    # GIVEN a streamed chat answer on a keep-alive connection (http.client: one TCP connection)
+    import http.client
+
+    upstream.enqueue(hf_chat.words_stream(["one", " two"]), hf_chat.words_stream(["three"]))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Content-Type": "application/json"}
+    conn.request("POST", "/api/chat", BODY, headers)
+    first = conn.getresponse()
+    assert first.getheader("Transfer-Encoding") == "chunked"
+    assert first.read().endswith(b"data: [DONE]\n\n")
+    sock = conn.sock
+    # WHEN the client's next request goes out (a stream again, or a plain answer)
+    if second == "stream":
+        conn.request("POST", "/api/chat", BODY, headers)
+    else:
+        conn.request("GET", "/api/health")
+    again = conn.getresponse()
+    body = again.read()
+    # THEN it is answered on the same socket: the stream did not close the connection
+    assert conn.sock is sock and again.status == 200
+    assert body.endswith(b"data: [DONE]\n\n") if second == "stream" else b'"status"' in body
+    conn.close()
+
+
+def test_an_http_1_0_client_gets_a_stream_ended_by_close(server, upstream):
+    port, _ = server
+    upstream.enqueue(hf_chat.words_stream(["old"]))
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(
+        f"POST /api/chat HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {len(BODY)}\r\n\r\n".encode()
+        + BODY
+    )
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"chunked" not in head.lower() and body.endswith(b"data: [DONE]\n\n")
