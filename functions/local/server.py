@@ -8,7 +8,8 @@ Content-Length) is sent chunked to an HTTP/1.1 client, each event one chunk in o
 with the first), so the connection stays open for the client's next request; an HTTP/1.0 client
 gets it close-delimited (RFC 9112 sections 7.1 and 6.3). The request body is read whole and
 bounded before the app runs, and a header block that is not ``name: value`` line by line is
-refused (see :mod:`functions.local.wire`); every refusal is built by the core (``ProxyApp.refusal``). Concurrent connections are capped (503 ``server_busy`` beyond). Reads ``.env``
+refused (see :mod:`functions.local.wire`); every refusal is built by the core (``ProxyApp.refusal``).
+Concurrent connections are capped (503 ``server_busy`` beyond). Reads ``.env``
 with python-dotenv (never overriding the real environment) and falls back to the offline demo
 mode when no token is configured, saying so on start.
 
