@@ -22,7 +22,7 @@ from shared.credentials import ENVIRONMENT, TokenSource
 from shared.deadline import Deadline
 from shared.http import Request, Response, reason
 from shared.limits.identity import client_address
-from shared.proxy_signature import require_signed_proxy
+from shared.proxy_signature import HEADER, require_signed_proxy
 from shared.routes.route import Route, RouteTable
 from shared.routes.table import ROUTES
 from shared.scope import Scope
@@ -136,6 +136,8 @@ class ProxyApp:
             )
             route = self._route(request)
             scope.address = client_address(request.environ, request.headers, signed)
+            if signed:  # what the signature covers, counted too: a replayed one cannot buy fresh allowances
+                scope.vouched_by = request.headers.get(HEADER)
             routed = True
             response = self._run(route, request, scope)
             response.headers.update(scope.answer_headers)

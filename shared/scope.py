@@ -31,6 +31,7 @@ class Scope:
     can_stream: bool = True  # the adapter sends the answer as it is produced (shared.adapter)
     address: str | None = None  # the client's address as the platform vouches for it (shared.limits.identity)
     token_source: TokenSource = ENVIRONMENT  # the adapter's (shared.credentials), via ProxyApp
+    vouched_by: str | None = None  # the verified front-proxy signature that vouched for the address
     routes: Any = None  # the app's route table (shared.routes.route.RouteTable): health and OpenAPI read it
     _notes: dict[str, Any] = field(default_factory=dict)
     _headers: dict[str, str] = field(default_factory=dict)
@@ -59,7 +60,8 @@ class Scope:
         from shared.limits import admit, enabled
 
         if enabled(self.settings):
-            admission = admit(self.settings, self.client, tokens, self.deadline, self._note_limit)
+            also = (f"signature:{self.vouched_by}",) if self.vouched_by else ()
+            admission = admit(self.settings, self.client, tokens, self.deadline, self._note_limit, also=also)
             self._headers.update(admission.headers or {})
             self._charged = admission.charges
         self._admitted = True
@@ -83,7 +85,7 @@ class Scope:
             used = 0 if status >= 400 or (call.stream_end == "error" and not call.relayed) else call.generated
             if used is None:
                 return
-            amounts = [0 if c.limit_name == "rate" else max(0, c.amount - used) for c in self._charged]
+            amounts = [0 if c.counts_requests else max(0, c.amount - used) for c in self._charged]
         give_back(self.settings, self._charged, amounts)
 
     def _note_limit(self, limit: str) -> None:

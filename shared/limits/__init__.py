@@ -57,14 +57,17 @@ def admit(
     deadline: Deadline,
     note: Callable[[str], None],
     at: float | None = None,
+    also: Sequence[str] = (),
 ) -> Admission:
     """Charge one request: what it was charged and the RateLimit headers for its answer, or a
     ProxyError that carries them.
 
     ``note`` is told which limit refused (or that the store was down), for the request's log.
+    ``also`` names more identities charged the client's limits as well (a front proxy's
+    signature, which a replay would reuse with any address), never advertised in the headers.
     """
     at = now() if at is None else at
-    charges = charges_for(settings, client, tokens, at)
+    charges = charges_for(settings, client, tokens, at, also)
     if not charges:
         return Admission()
     try:
@@ -113,6 +116,8 @@ def give_back(settings: Settings, charges: Sequence[Charge], amounts: Sequence[i
 _REFUSALS = {
     "rate": errors.rate_limited,
     "client_tokens": errors.client_quota_exceeded,
+    "vouched_rate": errors.rate_limited,
+    "vouched_tokens": errors.client_quota_exceeded,
     "budget": errors.budget_exhausted,
 }
 

@@ -8,6 +8,7 @@ counted before forwarding, so a refused request costs nothing upstream.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shared.limits.identity import pseudonym
@@ -22,35 +23,42 @@ PREFIX = "{hfproxy}"
 
 @dataclass(frozen=True)
 class Charge:
-    limit_name: str  # "rate", "client_tokens" or "budget": which limit, in logs and errors
+    limit_name: str  # "rate", "client_tokens", "budget", "vouched_rate", "vouched_tokens": in logs and errors
     key: str
     amount: int
     limit: int
     window: int  # seconds
     resets_at: int  # epoch seconds at which the window ends (the key expires then)
 
+    @property
+    def counts_requests(self) -> bool:
+        """A request counter (settlement leaves it alone); the others count tokens."""
+        return self.limit_name.endswith("rate")
+
     def retry_after(self, now: float) -> int:
         return max(1, int(self.resets_at - now + 0.999))
 
 
-def charges_for(settings: Settings, client: str, tokens: int, now: float) -> list[Charge]:
-    """The counters this request adds to, cheapest check first; empty when no limit is set."""
+def charges_for(settings: Settings, client: str, tokens: int, now: float, also: Sequence[str] = ()) -> list[Charge]:
+    """The counters this request adds to, cheapest check first; empty when no limit is set.
+
+    Each identity in ``also`` is held to the client's limits too (``vouched_rate``,
+    ``vouched_tokens``): a verified Netlify signature does not cover the client address it comes
+    with, so a captured one, replayed with a new address each time, still shares one allowance.
+    """
     minute = int(now // MINUTE) * MINUTE
     day = int(now // DAY) * DAY
     charges = []
-    client = pseudonym(client)
-    if settings.rate_limit_per_minute is not None:
-        charges.append(
-            Charge(
-                "rate", f"{PREFIX}:rate:{minute}:{client}", 1, settings.rate_limit_per_minute, MINUTE, minute + MINUTE
-            )
-        )
-    if settings.client_daily_tokens is not None:
-        charges.append(
-            Charge(
-                "client_tokens", f"{PREFIX}:tokens:{day}:{client}", tokens, settings.client_daily_tokens, DAY, day + DAY
-            )
-        )
+    for index, identity in enumerate((client, *also)):
+        who, kind = pseudonym(identity), "" if index == 0 else "vouched_"
+        if settings.rate_limit_per_minute is not None:
+            limit = settings.rate_limit_per_minute
+            key = f"{PREFIX}:{kind}rate:{minute}:{who}"
+            charges.append(Charge(f"{kind}rate", key, 1, limit, MINUTE, minute + MINUTE))
+        if settings.client_daily_tokens is not None:
+            limit = settings.client_daily_tokens
+            key = f"{PREFIX}:{kind}tokens:{day}:{who}"
+            charges.append(Charge(f"{kind or 'client_'}tokens", key, tokens, limit, DAY, day + DAY))
     if settings.daily_token_budget is not None:
         charges.append(Charge("budget", f"{PREFIX}:budget:{day}", tokens, settings.daily_token_budget, DAY, day + DAY))
     return charges

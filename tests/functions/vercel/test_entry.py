@@ -61,24 +61,41 @@ def test_the_entry_exposes_one_wsgi_app_and_nothing_else():
     assert module.__all__ == ["app"] and callable(module.app)
 
 
-def test_the_client_is_the_address_vercel_saw_not_a_forwarded_header(monkeypatch, base_url, upstream):
-    # GIVEN one request per client per minute, and requests Vercel's edge stamped with X-Real-IP
+@pytest.fixture
+def via_vercel(entry, monkeypatch):
+    """GIVEN one request per client per minute, behind a stand-in for Vercel's runtime bridge."""
+    from tests.functions.vercel.bridge import bridge
+
     monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "1")
     shared.app.app.configure(None)
+    with running(bridge(entry.app)) as url:
 
-    def call(real_ip: str, forged: str) -> requests.Response:
-        headers = {"X-Real-IP": real_ip, "X-Forwarded-For": forged}
-        return requests.post(f"{base_url}/api/generate", json={"inputs": "Hi"}, headers=headers, timeout=5)
+        def call(client: str, *extra: tuple[str, str]) -> requests.Response:
+            # what Vercel's edge sends on: its own X-Forwarded-For and X-Real-IP, then the client's headers
+            headers = {"X-Forwarded-For": client, "X-Real-IP": client, **dict(extra)}
+            return requests.post(f"{url}/api/generate", json={"inputs": "Hi"}, headers=headers, timeout=5)
 
-    # WHEN one client uses its minute, then forges X-Forwarded-For, and another client calls
-    first, forged, other = (
-        call("203.0.113.7", "198.51.100.1"),
-        call("203.0.113.7", "198.51.100.2"),
-        call("203.0.113.8", "198.51.100.1"),
-    )
-    # THEN the forged header changes nothing: X-Real-IP is who the client is
+        yield call
+
+
+def test_the_client_is_the_address_vercel_saw_not_a_forwarded_header(via_vercel):
+    # WHEN one client uses its minute, then tries again, and another client calls
+    first, again, other = via_vercel("203.0.113.7"), via_vercel("203.0.113.7"), via_vercel("203.0.113.8")
+    # THEN the address Vercel saw is who the client is
     assert first.status_code == 200 and other.status_code == 200
-    assert forged.status_code == 429 and forged.json()["code"] == "rate_limited"
+    assert again.status_code == 429 and again.json()["code"] == "rate_limited"
+
+
+@pytest.mark.parametrize("spelling", ["x_real_ip", "X_Real_Ip", "x_forwarded_for", "x_vercel_forwarded_for"])
+def test_a_client_header_spelled_with_underscores_changes_nothing(via_vercel, spelling):
+    # GIVEN a client that used its minute
+    assert via_vercel("203.0.113.7").status_code == 200
+    # WHEN it sends the address headers again, spelled with underscores so the bridge maps them onto
+    # HTTP_X_REAL_IP (and friends), after Vercel's own (the later one wins there)
+    answers = [via_vercel("203.0.113.7", (spelling, f"198.51.100.{i}")) for i in range(1, 4)]
+    # THEN every one is still counted as the address Vercel saw: refused
+    assert [a.status_code for a in answers] == [429, 429, 429]
+    assert answers[0].json()["code"] == "rate_limited"
 
 
 def test_generate_over_http_forwards_with_the_server_token(base_url, upstream):

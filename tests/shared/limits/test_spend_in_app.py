@@ -180,14 +180,14 @@ def test_behind_the_signed_netlify_rewrite_the_netlify_client_ip_is_honoured_onl
     client = client_for(signed_settings)
     netlify_edge = "198.51.100.50"  # every proxied request arrives from Netlify's address
 
-    def via_netlify(visitor: str):
-        token = netlify_token(iat=time.time())
+    def via_netlify(visitor: str, second: int):
+        token = netlify_token(iat=time.time() - second)  # Netlify signs each request, iat in whole seconds
         return generate(client, netlify_edge, **{HEADER: token, "X-Nf-Client-Connection-Ip": visitor})
 
     # WHEN two visitors come through the signed rewrite, THEN each is its own client
-    assert via_netlify("192.0.2.10").status_code == 200
-    assert via_netlify("192.0.2.11").status_code == 200
-    assert via_netlify("192.0.2.10").status_code == 429
+    assert via_netlify("192.0.2.10", 3).status_code == 200
+    assert via_netlify("192.0.2.11", 2).status_code == 200
+    assert via_netlify("192.0.2.10", 1).status_code == 429
     # AND without a verified signature the header is never trusted (no secret: the socket counts)
     unsigned = client_for(settings.with_changes(rate_limit_per_minute=1))
     assert generate(unsigned, netlify_edge, **{"X-Nf-Client-Connection-Ip": "192.0.2.20"}).status_code == 200
@@ -244,3 +244,29 @@ def test_health_shows_the_configured_limits_and_store_but_no_counts(settings, up
         "fail_open": True,
     }
     assert "RateLimit" not in client.get("/api/health").headers
+
+
+@pytest.mark.parametrize("limit", ["rate", "tokens"])
+def test_a_replayed_netlify_signature_shares_one_allowance_whatever_address_it_names(settings, upstream, limit):
+    # GIVEN the signed rewrite, and one signature captured off the wire (valid for its five minutes)
+    from tests.shared.test_proxy_signature import SECRET, netlify_token
+
+    limits = {"rate_limit_per_minute": 2} if limit == "rate" else {"client_daily_tokens": 20}
+    client = client_for(settings.with_changes(proxy_signature_secret=SECRET, **limits))
+    captured = netlify_token(iat=time.time())
+
+    def replay(address: str):
+        return generate(client, "198.51.100.50", **{HEADER: captured, "X-Nf-Client-Connection-Ip": address})
+
+    # WHEN it is replayed with a fresh client address each time (each address has its full allowance)
+    answers = [replay(f"192.0.2.{i}") for i in range(1, 6)]
+    # THEN the signature's own allowance stops it: as much as one client, no more
+    assert [a.status_code for a in answers] == [200, 200, 429, 429, 429]
+    assert answers[2].get_json()["code"] == ("rate_limited" if limit == "rate" else "client_quota_exceeded")
+    # AND a visitor signed in another second is not held back by it
+    fresh = generate(
+        client,
+        "198.51.100.50",
+        **{HEADER: netlify_token(iat=time.time() - 1), "X-Nf-Client-Connection-Ip": "192.0.2.99"},
+    )
+    assert fresh.status_code == 200
