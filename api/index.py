@@ -19,7 +19,7 @@ from shared.app import app as core
 
 
 def app(environ: dict, start_response):
-    address = environ.get("REMOTE_ADDR", "").split(",")[0].strip()
+    address = (environ.get("REMOTE_ADDR") or "").split(",")[0].strip()  # None when no header named it
     adapter.provide(environ, client_ip=address)
     return core(environ, start_response)
 
