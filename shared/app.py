@@ -76,6 +76,7 @@ class ProxyApp:
                 request.can_stream,
                 token_source=self.token_source,
                 routes=self.routes,
+                error_shape=self.routes.error_shape(request.path),
             )
             response = self._respond(request, scope, record)
         except errors.ConfigError as exc:

@@ -39,6 +39,27 @@ class ProxyError(Exception):
             error["details"] = self.details
         return {"error": error}
 
+    def stream_event_body(self, shape: str) -> dict:
+        """The data of the last event of a stream that failed after its 200 was sent.
+
+        On the OpenAI paths one object both SDK families read as an error with our sentence:
+        ``error`` is OpenAI's error object, which openai-python raises as ``APIError(message)``
+        (``_streaming.py``, ``_raise_streaming_error``: https://github.com/openai/openai-python/blob/main/src/openai/_streaming.py)
+        and the AI SDK's chat parser reads as an error chunk; ``type: "error"`` with ``code``,
+        ``message`` and ``param`` beside it is the Responses API's error event, which the AI
+        SDK's Responses parser turns into an error part. Elsewhere: our envelope.
+        """
+        if shape != "openai":
+            return self.body()
+        error = self.openai_body()["error"]
+        return {
+            "type": "error",
+            "code": self.code,
+            "message": error["message"],
+            "param": error["param"],
+            "error": error,
+        }
+
     def body_for(self, shape: str) -> dict:
         """The body in a route's error shape (``shared.routes.Route.errors``)."""
         return self.openai_body() if shape == "openai" else self.body()

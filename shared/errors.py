@@ -31,6 +31,12 @@ def not_found(path: str) -> ProxyError:
     return ProxyError(404, "not_found", f"No route {path[:100]!r}; see GET /api/health and docs/api.md for the routes.")
 
 
+def model_not_found(model: str) -> ProxyError:
+    return ProxyError(
+        404, "model_not_found", f"The model {model[:200]!r} is not served here; GET /api/v1/models lists them."
+    )
+
+
 def method_not_allowed(allowed: list[str]) -> ProxyError:
     methods = ", ".join(allowed)
     return ProxyError(405, "method_not_allowed", f"Use {methods} for this route.", headers={"Allow": methods})

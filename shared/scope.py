@@ -31,6 +31,7 @@ class Scope:
     can_stream: bool = True  # the adapter sends the answer as it is produced (shared.adapter)
     address: str | None = None  # the client's address as the platform vouches for it (shared.limits.identity)
     token_source: TokenSource = ENVIRONMENT  # the adapter's (shared.credentials), via ProxyApp
+    error_shape: str = "envelope"  # the request path's error shape (the route table's), for stream errors too
     vouched_by: str | None = None  # the verified front-proxy signature that vouched for the address
     routes: Any = None  # the app's route table (shared.routes.route.RouteTable): health and OpenAPI read it
     _notes: dict[str, Any] = field(default_factory=dict)
@@ -108,7 +109,7 @@ class Scope:
         if self._call is None:
             from shared.upstreams.call import UpstreamCall
 
-            self._call = UpstreamCall(self.token, self.settings, self.deadline, self.can_stream)
+            self._call = UpstreamCall(self.token, self.settings, self.deadline, self.can_stream, self.error_shape)
         return self._call
 
     @property

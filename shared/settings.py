@@ -16,6 +16,8 @@ from shared.errors import ConfigError
 
 DEFAULT_INFERENCE_URL = "https://router.huggingface.co/hf-inference/models/openai-community/gpt2"
 DEFAULT_CHAT_URL = "https://router.huggingface.co/v1/chat/completions"
+# The router's Responses API (https://huggingface.co/docs/inference-providers/guides/responses-api).
+DEFAULT_RESPONSES_URL = "https://router.huggingface.co/v1/responses"
 DEFAULT_HUB_URL = "https://huggingface.co"
 # Small open chat models the router serves (docs/chat.md lists the sources). The default is not
 # gated, so a fresh token works without accepting a licence first.
@@ -104,6 +106,22 @@ def choice(*choices: str) -> Parser:
 def _off_when_empty(env: Mapping[str, str], name: str, default: str) -> str:
     """Absent: the default; set to an empty string: "" (the feature is off)."""
     return env[name].strip() if name in env else default
+
+
+def _aliases(env: Mapping[str, str], name: str, default: tuple) -> tuple[tuple[str, str], ...]:
+    """``short=org/full-id, other=org/id2``: short names for allowed models."""
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    pairs = []
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        short, equals, full = (part.strip() for part in item.partition("="))
+        if not equals or not short or not full or "/" in short:
+            raise ConfigError(f"Setting {name} must be a comma-separated list of short=org/model pairs.")
+        pairs.append((short, full))
+    return tuple(pairs)
 
 
 def _api_name(env: Mapping[str, str], name: str, default: str | None) -> str | None:
@@ -218,6 +236,15 @@ class Settings:
         _off_when_empty,
         "Chat model that answers /api/generate when its model is not served (default: CHAT_DEFAULT_MODEL; empty: off).",
     )
+    model_aliases: tuple[tuple[str, str], ...] = setting(
+        "MODEL_ALIASES",
+        (),
+        _aliases,
+        "Short model names every route accepts and /models lists (short=org/model, comma-separated).",
+    )
+    hf_responses_url: str = setting(
+        "HF_RESPONSES_URL", DEFAULT_RESPONSES_URL, url, "OpenAI-compatible Responses endpoint (the router)."
+    )
     chat_max_messages: int = setting(
         "CHAT_MAX_MESSAGES", 32, number(int, 1, 1000), "Most messages in one chat request."
     )
@@ -285,12 +312,23 @@ class Settings:
             values["chat_default_model"] = values["chat_models"][0]
         if values["chat_default_model"] not in values["chat_models"]:
             raise ConfigError("Setting CHAT_DEFAULT_MODEL must be one of CHAT_MODELS.")
+        if any(full not in values["chat_models"] for _, full in values["model_aliases"]):
+            raise ConfigError("Setting MODEL_ALIASES may only name models of CHAT_MODELS.")
         if values["quota_store"] != "memory" and 2 * values["quota_store_timeout"] > values["request_deadline"]:
             # a store call starts only when it can time out before the deadline (shared.limits.store)
             raise ConfigError("Setting QUOTA_STORE_TIMEOUT_SECONDS must be at most half of REQUEST_DEADLINE_SECONDS.")
         if "GENERATE_FALLBACK_MODEL" not in env:
             values["generate_fallback_model"] = values["chat_default_model"]
         return cls(**values)
+
+    def full_model(self, name: str) -> str:
+        """A model's full id: an alias (MODEL_ALIASES) resolved, anything else as it is."""
+        return dict(self.model_aliases).get(name, name)
+
+    @property
+    def allowed_models(self) -> tuple[str, ...]:
+        """What the chat and Responses routes accept: CHAT_MODELS and their aliases."""
+        return (*self.chat_models, *(short for short, _ in self.model_aliases))
 
     def origin_allowed(self, origin: str) -> bool:
         return "*" in self.allowed_origins or origin.rstrip("/") in self.allowed_origins

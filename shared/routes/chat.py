@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def plan(body: ChatRequest, settings: Settings) -> Plan:
-    model = body.model or settings.chat_default_model
+    model = settings.full_model(body.model or settings.chat_default_model)
     payload = body.upstream_payload(model, stream=body.stream, default_max_tokens=settings.chat_max_tokens)
     tokens = payload["max_tokens"] * payload.get("n", 1)  # n is only ever 1 (schemas/chat.py)
     return Plan(body, model, sum(len(m.text) for m in body.messages), tokens, payload)

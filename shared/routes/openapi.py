@@ -69,6 +69,9 @@ def document(table: RouteTable) -> bytes:
         for status in _STATUSES:
             responses[status] = {"description": "An error", "content": {"application/json": {"schema": error_ref}}}
         operation: dict = {"summary": route.summary or path, "responses": responses}
+        if route.prefix:  # "/api/v1/models/" serves "/api/v1/models/{id}"
+            operation["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+            path = path + "{id}"
         if route.query:
             operation["parameters"] = [
                 {"name": name, "in": "query", "required": False, "description": meaning, "schema": {"type": "string"}}

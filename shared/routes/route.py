@@ -75,8 +75,11 @@ class Route:
     summary: str = ""
     query: tuple[tuple[str, str], ...] = ()  # (name, meaning) of each query parameter, for OpenAPI
     model: ModelSpec | None = None  # set on routes that call a (paid) model
+    prefix: bool = False  # its paths are prefixes: "/api/v1/models/" serves "/api/v1/models/{id}"
 
     def shape(self, path: str) -> ErrorShape:
+        if self.prefix:
+            return "openai" if any(path.startswith(p) for p in self.openai_paths) else "envelope"
         return "openai" if path in self.openai_paths else "envelope"
 
 
@@ -86,10 +89,15 @@ class RouteTable:
 
     routes: tuple[Route, ...]
     _by_path: dict[str, dict[str, Route]] = field(init=False, repr=False)
+    _by_prefix: tuple[tuple[str, Route], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         by_path: dict[str, dict[str, Route]] = {}
+        prefixes = tuple((p, r) for r in self.routes if r.prefix for p in (*r.paths, *r.openai_paths))
+        object.__setattr__(self, "_by_prefix", prefixes)
         for route in self.routes:
+            if route.prefix:
+                continue
             for path in (*route.paths, *route.openai_paths):
                 methods = by_path.setdefault(path, {})
                 if route.method in methods:
@@ -102,8 +110,11 @@ class RouteTable:
         return cls(tuple(routes))
 
     def methods(self, path: str) -> dict[str, Route]:
-        """The routes at ``path`` by method (empty: no such path)."""
-        return self._by_path.get(path, {})
+        """The routes at ``path`` by method (empty: no such path); exact paths before prefixes."""
+        found = self._by_path.get(path)
+        if found is not None:
+            return found
+        return {r.method: r for p, r in self._by_prefix if path.startswith(p) and len(path) > len(p)}
 
     def error_shape(self, path: str) -> ErrorShape:
         """The error shape for a path, known or not."""

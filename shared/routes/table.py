@@ -7,15 +7,17 @@ mode all read this table (docs/architecture.md, "Adding a route").
 
 from __future__ import annotations
 
-from shared.routes import chat, generate, health, models, openapi, predict
+from shared.routes import chat, generate, health, models, openapi, predict, responses
 from shared.routes.route import RouteTable
 
 ROUTES = RouteTable.of(
     [
         generate.ROUTE,
         chat.ROUTE,
+        responses.ROUTE,
         predict.ROUTE,
         models.ROUTE,
+        models.ONE,
         health.ROUTE,
         openapi.ROUTE,
     ]

@@ -1,21 +1,25 @@
 """Body of ``POST /api/chat`` (and its OpenAI paths): the vetted subset of the OpenAI chat request.
 
 Only what a chat page needs goes upstream with our token. Accepted, with bounds: text messages
-(roles system/developer/user/assistant; ``developer`` is sent as ``system``, which the router's
-models know; content as a string or a list of text parts, joined), ``model`` (from the operator's
-allowlist), ``max_tokens`` / ``max_completion_tokens`` (the same cap), ``temperature`` 0-2,
+(roles system/developer/user/assistant/tool; ``developer`` is sent as ``system``, which the
+router's models know; content as a string or a list of text parts, joined; an assistant's
+``tool_calls`` and a tool's ``tool_call_id``), ``model`` (from the operator's allowlist or its
+aliases), ``max_tokens`` / ``max_completion_tokens`` (the same cap), ``temperature`` 0-2,
 ``top_p`` 0-1, ``frequency_penalty`` / ``presence_penalty`` -2..2, ``seed``, ``stop`` (at most 4
-strings, as OpenAI documents), ``n`` (only 1), ``stream`` and ``stream_options.include_usage``.
-``user`` is accepted and never forwarded (an end-user id is not ours to hand to a provider).
-Everything else (tools, images, audio, response formats, logprobs) is refused with a 400 naming
-the field, because unknown keys are rejected. Ranges: the HF chat-completion spec
+strings, as OpenAI documents), ``n`` (only 1), ``stream`` and ``stream_options.include_usage``,
+function ``tools``, ``tool_choice``, ``parallel_tool_calls``, ``response_format`` (text, JSON
+object, JSON schema) and ``reasoning_effort``, all forwarded. Accepted and dropped, because they
+change no answer (SDKs send some by default): ``store``, ``metadata``, ``service_tier``,
+``prompt_cache_key``, ``safety_identifier``, ``logprobs: false``, and ``user`` (an end-user id is
+not ours to hand to a provider). Everything else (images, audio, ``logprobs: true``) is refused
+with a 400 naming the field, because unknown keys are rejected. Ranges: the HF chat-completion spec
 (https://huggingface.co/docs/inference-providers/tasks/chat-completion) and OpenAI's reference
 (https://platform.openai.com/docs/api-reference/chat/create).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -30,7 +34,7 @@ from pydantic import (
 )
 
 from shared.schemas.base import Number, Strict
-from shared.schemas.limits import cap_tokens, check_model, limits_of
+from shared.schemas.limits import cap_tokens, limits_of, optional_model
 
 StopWord = Annotated[StrictStr, Field(min_length=1, max_length=64)]
 
@@ -51,16 +55,33 @@ def _join_text_parts(value: object) -> object:
     return "".join(texts)
 
 
+class FunctionCall(BaseModel):
+    model_config = Strict
+
+    name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    arguments: StrictStr
+
+
+class ToolCall(BaseModel):
+    model_config = Strict
+
+    id: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+    type: Literal["function"]
+    function: FunctionCall
+
+
 class Message(BaseModel):
     model_config = Strict
 
-    role: Literal["system", "developer", "user", "assistant"]
-    content: Annotated[StrictStr, BeforeValidator(_join_text_parts)]
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: Annotated[StrictStr, BeforeValidator(_join_text_parts)] | None = None
     name: Annotated[StrictStr, Field(max_length=64)] | None = None  # accepted, not forwarded
+    tool_calls: list[ToolCall] | None = None  # an assistant's calls of the client's functions
+    tool_call_id: Annotated[StrictStr, Field(min_length=1, max_length=128)] | None = None  # a tool's answer
 
     @property
     def text(self) -> str:
-        return self.content
+        return self.content or ""
 
     @model_validator(mode="after")
     def _cap_content(self, info: ValidationInfo) -> Message:
@@ -69,8 +90,53 @@ class Message(BaseModel):
             raise ValueError(f"content must be at most {limit} characters on this server")
         return self
 
+    @model_validator(mode="after")
+    def _shape(self) -> Message:
+        if self.content is None and not self.tool_calls:
+            raise ValueError("content is required (only an assistant message with tool_calls may omit it)")
+        if (self.role == "tool") != (self.tool_call_id is not None):
+            raise ValueError("a tool message, and only one, carries tool_call_id")
+        if self.tool_calls and self.role != "assistant":
+            raise ValueError("only an assistant message carries tool_calls")
+        return self
+
     def upstream(self) -> dict:
-        return {"role": "system" if self.role == "developer" else self.role, "content": self.text}
+        out: dict = {"role": "system" if self.role == "developer" else self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [call.model_dump() for call in self.tool_calls]
+        if self.tool_call_id is not None:
+            out["tool_call_id"] = self.tool_call_id
+        return out
+
+
+class Function(BaseModel):
+    model_config = Strict
+
+    name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    description: StrictStr | None = None
+    parameters: dict[str, Any] | None = None
+    strict: StrictBool | None = None
+
+
+class Tool(BaseModel):
+    model_config = Strict
+
+    type: Literal["function"]
+    function: Function
+
+
+class NamedTool(BaseModel):
+    model_config = Strict
+
+    type: Literal["function"]
+    function: dict[Literal["name"], StrictStr]
+
+
+class ResponseFormat(BaseModel):
+    model_config = Strict
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: dict[str, Any] | None = None
 
 
 class StreamOptions(BaseModel):
@@ -96,6 +162,18 @@ class ChatRequest(BaseModel):
     user: Annotated[StrictStr, Field(max_length=256)] | None = None  # accepted, never forwarded
     stream: StrictBool = False
     stream_options: StreamOptions | None = None
+    tools: list[Tool] | None = None
+    tool_choice: Literal["auto", "none", "required"] | NamedTool | None = None
+    parallel_tool_calls: StrictBool | None = None
+    response_format: ResponseFormat | None = None
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    # accepted, never forwarded: they change no answer (SDKs send some by default)
+    store: StrictBool | None = None
+    metadata: Annotated[dict[str, Annotated[StrictStr, Field(max_length=512)]], Field(max_length=16)] | None = None
+    service_tier: StrictStr | None = None
+    prompt_cache_key: Annotated[StrictStr, Field(max_length=256)] | None = None
+    safety_identifier: Annotated[StrictStr, Field(max_length=256)] | None = None
+    logprobs: Literal[False] | None = None  # false only: log probabilities are not relayed
 
     @field_validator("messages")
     @classmethod
@@ -112,7 +190,7 @@ class ChatRequest(BaseModel):
     @field_validator("model")
     @classmethod
     def _allowed_model(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return None if value is None else check_model(value, info)
+        return optional_model(value, info)
 
     @field_validator("max_tokens", "max_completion_tokens")
     @classmethod
@@ -134,6 +212,14 @@ class ChatRequest(BaseModel):
         for name in ("temperature", "top_p", "frequency_penalty", "presence_penalty", "seed", "stop"):
             value = getattr(self, name)
             if value is not None:
+                payload[name] = value
+        for name in ("tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning_effort"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                payload[name] = [item.model_dump(exclude_none=True) for item in value]
+            elif isinstance(value, BaseModel):
+                payload[name] = value.model_dump(exclude_none=True)
+            elif value is not None:
                 payload[name] = value
         if stream and self.include_usage:
             payload["stream_options"] = {"include_usage": True}

@@ -28,7 +28,10 @@ class Limits:
     @classmethod
     def for_chat(cls, settings: Settings) -> Limits:
         return cls(
-            settings.chat_max_tokens, settings.chat_max_content_chars, settings.chat_models, settings.chat_max_messages
+            settings.chat_max_tokens,
+            settings.chat_max_content_chars,
+            settings.allowed_models,
+            settings.chat_max_messages,
         )
 
     @classmethod
@@ -61,6 +64,18 @@ def check_prompt(text: str, info: ValidationInfo, what: str = "the prompt") -> s
     if len(text) > limit:
         raise ValueError(f"{what} must be at most {limit} characters")
     return text
+
+
+# What a client sends when it names no model, as if it had sent none: huggingface_hub's
+# InferenceClient(base_url=...) without a model posts "dummy"
+# (https://github.com/huggingface/huggingface_hub/blob/main/src/huggingface_hub/inference/_providers/hf_inference.py,
+# HFInferenceConversational._prepare_payload_as_dict).
+PLACEHOLDER_MODELS = ("dummy",)
+
+
+def optional_model(value: str | None, info: ValidationInfo) -> str | None:
+    """An allowed model (or alias), or None for none at all (the server's default then answers)."""
+    return None if value is None or value in PLACEHOLDER_MODELS else check_model(value, info)
 
 
 def check_model(value: str, info: ValidationInfo) -> str:

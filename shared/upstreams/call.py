@@ -42,6 +42,7 @@ class UpstreamCall:
     settings: Settings
     deadline: Deadline
     can_stream: bool = True  # our client reads the answer as it is written (Request.can_stream)
+    error_shape: str = "envelope"  # how our client reads an error: "envelope", or "openai" (OpenAI paths)
     headers: dict[str, str] = field(default_factory=dict)  # on our answer, error or not
     attempts: int = 0
     status: int | None = None

@@ -74,7 +74,7 @@ def complete(prompt: str) -> str:
 
 def chat_answer(messages: list[dict]) -> str:
     """The demo reply to a conversation: keyed on the last message, like :func:`complete`."""
-    return demo_reply(messages[-1]["content"] if messages else "")
+    return demo_reply((messages[-1].get("content") or "") if messages else "")
 
 
 def demo_reply(prompt: str) -> str:
@@ -155,3 +155,91 @@ def _chunk(model: str, delta: dict, finish_reason: str | None) -> dict:
         "model": model,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
     }
+
+
+# --- the Responses API (https://platform.openai.com/docs/api-reference/responses-streaming) --------
+
+
+def respond(plan: Plan, call: UpstreamCall) -> Answer:
+    """``POST /api/v1/responses`` offline: a Response object, or its event sequence."""
+    _mark(call)
+    payload = plan.payload or {}
+    given = payload.get("input")
+    last = given if isinstance(given, str) else _last_text(given or [])
+    text = demo_reply(last)
+    if not plan.stream:
+        return json_bytes(response_object(payload["model"], text, "completed"))
+    delay = call.settings.demo_word_delay if call.can_stream else 0.0
+    return _response_events(payload["model"], text, delay, call)
+
+
+def _last_text(items: list[dict]) -> str:
+    for item in reversed(items):
+        content = item.get("content")
+        if isinstance(content, str):
+            return content
+        if isinstance(content, list):
+            return "".join(part.get("text", "") for part in content)
+    return ""
+
+
+def response_object(model: str, text: str, status: str) -> dict:
+    """A Response as the API answers it: one assistant message with one ``output_text`` part."""
+    done = status == "completed"
+    words = len(text.split(" ")) if done else 0
+    return {
+        "id": "resp_demo",
+        "object": "response",
+        "created_at": 0,
+        "status": status,
+        "model": model,
+        "output": [_message(text, status)] if done else [],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "metadata": {},
+        "temperature": None,
+        "top_p": None,
+        "usage": {
+            "input_tokens": 0,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": words,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": words,
+        }
+        if done
+        else None,
+    }
+
+
+def _message(text: str, status: str) -> dict:
+    content = [{"type": "output_text", "text": text, "annotations": []}] if status == "completed" else []
+    return {"id": "msg_demo", "type": "message", "status": status, "role": "assistant", "content": content}
+
+
+def response_events(model: str, text: str, delay: float = 0.0) -> Iterator[tuple[str, dict]]:
+    """The Responses stream of one text answer, one word per delta, as (event type, data)."""
+    part = {"type": "output_text", "text": "", "annotations": []}
+    where = {"item_id": "msg_demo", "output_index": 0, "content_index": 0}
+    yield "response.created", {"response": response_object(model, "", "in_progress")}
+    yield "response.in_progress", {"response": response_object(model, "", "in_progress")}
+    yield "response.output_item.added", {"output_index": 0, "item": _message("", "in_progress")}
+    yield "response.content_part.added", {**where, "part": part}
+    for index, word in enumerate(text.split(" ")):
+        if index and delay:
+            time.sleep(delay)  # a human-visible pace in `make serve`; 0 in tests
+        yield "response.output_text.delta", {**where, "delta": word if index == 0 else f" {word}"}
+    yield "response.output_text.done", {**where, "text": text}
+    yield "response.content_part.done", {**where, "part": {**part, "text": text}}
+    yield "response.output_item.done", {"output_index": 0, "item": _message(text, "completed")}
+    yield "response.completed", {"response": response_object(model, text, "completed")}
+
+
+def _response_events(model: str, text: str, delay: float, call: UpstreamCall) -> Iterator[bytes]:
+    call.stream_ended("client_gone")
+    for number, (kind, data) in enumerate(response_events(model, text, delay)):
+        yield sse.encode({"type": kind, "sequence_number": number, **data}, event=kind)
+    call.stream_ended("done")

@@ -34,6 +34,10 @@ from shared.upstreams.plan import Answer
 
 CHAT = "hf-router-chat"  # https://huggingface.co/docs/inference-providers/tasks/chat-completion
 TEXT_GENERATION = "hf-inference"  # router.huggingface.co/hf-inference/models/{id}
+RESPONSES = "hf-router-responses"  # https://huggingface.co/docs/inference-providers/guides/responses-api
+# A Responses stream ends with one of these; there is no [DONE]
+# (https://platform.openai.com/docs/api-reference/responses-streaming).
+RESPONSE_FINAL = frozenset({"response.completed", "response.failed", "response.incomplete"})
 DEFAULT_RETRY_AFTER = 20
 MAX_LOADING_WAIT = 30.0  # never wait longer than this for one loading announcement
 MAX_ATTEMPTS = 3
@@ -65,6 +69,18 @@ BAD_TOKEN = re.compile(
 def chat_done(event: sse.Event) -> bool:
     """The router's chat stream ends with ``data: [DONE]``."""
     return event.data.strip() == sse.DONE
+
+
+def response_done(event: sse.Event) -> bool:
+    """The Responses stream's last event (its ``event:`` line, or the ``type`` in its data)."""
+    if event.event in RESPONSE_FINAL:
+        return True
+    return event.event == "message" and '"type"' in event.data and _type_of(event) in RESPONSE_FINAL
+
+
+def _type_of(event: sse.Event) -> str | None:
+    data = event.json()
+    return data.get("type") if isinstance(data, dict) else None
 
 
 def usage_only(event: sse.Event) -> bool:

@@ -55,6 +55,16 @@ def chat(plan: Plan, call: UpstreamCall) -> Answer:
     return client.stream(call.settings.hf_chat_url, payload, is_final=hf_client.chat_done, drop=drop)
 
 
+def respond(plan: Plan, call: UpstreamCall) -> Answer:
+    """The router's Responses API: its Response object, or its events until the final one."""
+    call.answered(hf_client.RESPONSES)
+    client = hf_client.HFClient(call, "HF_RESPONSES_URL or CHAT_MODELS")
+    assert plan.payload is not None  # the route always builds it
+    if not plan.stream:
+        return client.post(call.settings.hf_responses_url, plan.payload)
+    return client.stream(call.settings.hf_responses_url, plan.payload, is_final=hf_client.response_done)
+
+
 def predict(plan: Plan, call: UpstreamCall) -> Answer:
     from shared.upstreams import gradio_space  # imported by the route that needs it (cold start)
 

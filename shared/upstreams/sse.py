@@ -125,9 +125,10 @@ def encode(data: Any, event: str | None = None) -> bytes:
         return redaction.well_formed(out).encode()
 
 
-def encode_error(error: errors.ProxyError) -> bytes:
-    """The final event of a stream that failed after its 200 was sent: our usual error envelope."""
-    return encode(error.body(), event="error")
+def encode_error(error: errors.ProxyError, shape: str = "envelope") -> bytes:
+    """The final event of a stream that failed after its 200 was sent, in the route's error shape
+    (:meth:`shared.envelope.ProxyError.stream_event_body`)."""
+    return encode(error.stream_event_body(shape), event="error")
 
 
 def is_event_stream(exchange: Exchange) -> bool:
@@ -186,7 +187,7 @@ def relay(
                 raise errors.upstream_stream_interrupted()
         except errors.ProxyError as exc:
             outcome, code = "error", exc.code
-            yield encode_error(exc)
+            yield encode_error(exc, call.error_shape)
     except GeneratorExit:
         outcome = "client_gone"
         raise

@@ -83,11 +83,34 @@ def test_openai_sdk_sends_the_accepted_fields(live_local, upstream):
 
 def test_openai_sdk_refused_field_is_named(live_local, upstream):
     client = openai.OpenAI(base_url=live_local + "/api", api_key="unused", max_retries=0)
-    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
     with pytest.raises(openai.BadRequestError) as caught:
-        client.chat.completions.create(model=MODEL, messages=HELLO, tools=[tool])
-    assert caught.value.param == "tools" and "tools" in caught.value.message
+        client.chat.completions.create(model=MODEL, messages=HELLO, logprobs=True)
+    assert caught.value.param == "logprobs" and "logprobs" in caught.value.message
     assert upstream.received == []
+
+
+def test_openai_sdk_tools_and_default_fields_are_forwarded_or_dropped(live_local, upstream):
+    # GIVEN what SDKs send by default or a tool-using app sends
+    client = openai.OpenAI(base_url=live_local + "/api", api_key="unused", max_retries=0)
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    client.chat.completions.create(
+        model=MODEL,
+        messages=HELLO,
+        tools=[tool],
+        tool_choice="auto",
+        parallel_tool_calls=False,
+        response_format={"type": "json_object"},
+        store=False,
+        metadata={"app": "health"},
+        logprobs=False,
+        service_tier="auto",
+        user="u-1",
+    )
+    # THEN the router gets the tools and the format, and none of what changes nothing
+    sent = upstream.received[-1].json()
+    assert sent["tools"] == [tool] and sent["tool_choice"] == "auto" and sent["parallel_tool_calls"] is False
+    assert sent["response_format"] == {"type": "json_object"}
+    assert not {"store", "metadata", "logprobs", "service_tier", "user"} & set(sent)
 
 
 def test_inference_client_chat_plain_and_streamed(proxy, upstream):

@@ -14,7 +14,7 @@ ROW = re.compile(r"^\| `(?P<name>[A-Z0-9_]+)` \| (?P<default>.*?) \| (?P<doc>.*)
 
 
 def render_default(value: object) -> str:
-    if value is None:
+    if value is None or value == ():
         return "–"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"

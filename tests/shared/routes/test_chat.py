@@ -73,10 +73,10 @@ def test_an_allowed_model_is_used(chat, upstream):
         ({**HELLO, "temperature": 2.5}, "temperature"),
         ({**HELLO, "top_p": -0.1}, "top_p"),
         ({**HELLO, "stream": "yes"}, "stream"),
-        ({**HELLO, "tools": []}, "tools"),
+        ({**HELLO, "logprobs": True}, "logprobs"),
         ({"messages": []}, "messages"),
         ({"messages": [{"role": "user", "content": "   "}]}, "messages"),
-        ({"messages": [{"role": "tool", "content": "x"}]}, "messages.0.role"),
+        ({"messages": [{"role": "tool", "content": "x"}]}, "messages.0"),  # a tool answer names its call
         (
             {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
             "messages.0.content",
