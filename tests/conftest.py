@@ -60,6 +60,19 @@ def chat_settings(settings: Settings, upstream: FakeServer) -> Iterator[Settings
 
 
 @pytest.fixture
+def responses_settings(chat_settings: Settings, upstream: FakeServer) -> Iterator[Settings]:
+    """GIVEN the fake upstream also answering the router's Responses API (echo) at /v1/responses."""
+    from tests.fakes import hf_chat, hf_responses
+
+    def route(req):
+        return (hf_responses.echo_responses if req.path == hf_responses.RESPONSES_PATH else hf_chat.echo_chat)(req)
+
+    default, upstream.default = upstream.default, route
+    yield chat_settings.with_changes(hf_responses_url=upstream.url + hf_responses.RESPONSES_PATH)
+    upstream.default = default
+
+
+@pytest.fixture
 def telemetry() -> Recorder:
     """GIVEN the request records the core writes, kept in memory."""
     return Recorder()

@@ -1,0 +1,174 @@
+"""The official ``openai`` SDK's Responses calls, and errors part-way through a stream on both OpenAI
+APIs, changed only in base URL: against the local server (live and demo), the Lambda handler
+(buffered streams) and the Vercel entry. The fake router speaks the Responses events."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import openai
+import pytest
+from huggingface_hub import InferenceClient
+from werkzeug.serving import make_server
+
+import shared.app
+from functions.aws_lambda import handler
+from functions.local.server import serve
+from shared.app import ProxyApp
+from shared.settings import Settings
+from tests.clients.conftest import _LambdaBridge
+from tests.conftest import TEST_TOKEN
+from tests.fakes import hf_chat, hf_responses
+from tests.fakes.http_server import running
+from tests.leaks.forms import leaked
+
+MODEL = "Qwen/Qwen2.5-7B-Instruct"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(monkeypatch, settings: Settings) -> None:
+    for name, value in {
+        "HF_TOKEN": TEST_TOKEN,
+        "HF_CHAT_URL": settings.hf_chat_url,
+        "HF_RESPONSES_URL": settings.hf_responses_url,
+        "MODEL_ALIASES": "qwen=Qwen/Qwen2.5-7B-Instruct",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(params=["live", "demo", "lambda", "vercel"])
+def base(request, responses_settings, monkeypatch) -> Iterator[tuple[str, str]]:
+    """(kind, base URL ending in /api/v1) for each way the proxy runs."""
+    kind = request.param
+    aliased = responses_settings.with_changes(model_aliases=(("qwen", MODEL),))
+    if kind in ("live", "demo"):
+        settings = aliased if kind == "live" else Settings(demo_mode=True, demo_word_delay=0.0)
+        with running(serve(ProxyApp(settings), port=0)) as url:
+            yield kind, url + "/api/v1"
+        return
+    _env(monkeypatch, responses_settings)
+    if kind == "lambda":
+        handler.app.configure(None)
+        with running(ThreadingHTTPServer(("127.0.0.1", 0), _LambdaBridge)) as url:
+            yield kind, url + "/api/v1"
+        handler.app.configure(None)
+        return
+    spec = importlib.util.spec_from_file_location("vercel_entry_responses", ROOT / "api" / "index.py")
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)
+    shared.app.app.configure(None)
+    with running(make_server("127.0.0.1", 0, entry.app, threaded=True)) as url:
+        yield kind, url + "/api/v1"
+    shared.app.app.configure(None)
+
+
+def said(kind: str, text: str, prompt: str) -> None:
+    if kind == "demo":
+        assert text.startswith("[demo]"), text
+    else:
+        assert text == f"echo: {prompt}", text
+
+
+def test_responses_create_plain_and_streamed(base, upstream):
+    kind, url = base
+    client = openai.OpenAI(base_url=url, api_key="sk-client", max_retries=0)
+    model = MODEL if kind == "demo" else "qwen"  # an alias, where one is configured
+    # WHEN the SDK's default Responses calls are made
+    plain = client.responses.create(model=model, input="Hello")
+    events = list(client.responses.create(model=model, input=[{"role": "user", "content": "Hi"}], stream=True))
+    # THEN both read the answer, the stream as typed events in order
+    said(kind, plain.output_text, "Hello")
+    streamed = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    said(kind, streamed, "Hi")
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    if kind != "demo":  # the router got the full id and the server's token, never the client's key
+        sent = [r for r in upstream.received if r.path == hf_responses.RESPONSES_PATH]
+        assert {r.json()["model"] for r in sent} == {MODEL}
+        assert all(r.headers["authorization"] == f"Bearer {TEST_TOKEN}" for r in sent)
+
+
+def test_the_responses_stream_helper(base):
+    kind, url = base
+    client = openai.OpenAI(base_url=url, api_key="sk-client", max_retries=0)
+    with client.responses.stream(model=MODEL, input="Hello", instructions="Be brief.") as stream:
+        deltas = [e.delta for e in stream if e.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    said(kind, final.output_text, "Hello")
+    assert "".join(deltas) == final.output_text
+
+
+@pytest.mark.parametrize("field", ["previous_response_id", "conversation", "background", "web_search"])
+def test_what_a_stateless_proxy_cannot_honour_is_a_400_naming_the_field(base, field):
+    kind, url = base
+    client = openai.OpenAI(base_url=url, api_key="sk-client", max_retries=0)
+    extra = {
+        "previous_response_id": {"previous_response_id": "resp_123"},
+        "conversation": {"conversation": "conv_123"},
+        "background": {"background": True},
+        "web_search": {"tools": [{"type": "web_search"}]},
+    }[field]
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.responses.create(model=MODEL, input="Hi", **extra)
+    assert refused.value.param == ("tools" if field == "web_search" else field)
+    assert refused.value.code == "validation_error"
+
+
+def test_a_failure_part_way_through_a_responses_stream_shows_the_proxys_sentence(responses_settings, upstream):
+    # GIVEN a router that fails after one delta
+    upstream.enqueue(hf_responses.stream(["Hello", " there"], fail_after=1))
+    with running(serve(ProxyApp(responses_settings), port=0)) as url:
+        client = openai.OpenAI(base_url=url + "/api/v1", api_key="sk-client", max_retries=0)
+        seen = []
+        # WHEN the SDK reads the stream
+        with pytest.raises(openai.APIError) as failed:
+            for event in client.responses.create(model=MODEL, input="Hi", stream=True):
+                seen.append(event.type)
+    # THEN it got the first delta, then an APIError carrying the proxy's own sentence and code
+    assert "response.output_text.delta" in seen
+    assert failed.value.message.startswith("The model failed while answering")  # ours, not the SDK's default
+    assert failed.value.code == "upstream_stream_error"
+
+
+def test_a_failure_part_way_through_a_chat_stream_shows_the_proxys_sentence(chat_settings, upstream):
+    reply = hf_chat.words_stream(["Drink"], done=False)
+    reply.stream.append(hf_chat.event({"error": "The model crashed"}))
+    upstream.enqueue(reply)
+    with running(serve(ProxyApp(chat_settings), port=0)) as url:
+        client = openai.OpenAI(base_url=url + "/api/v1", api_key="sk-client", max_retries=0)
+        with pytest.raises(openai.APIError) as failed:
+            for _ in client.chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "x"}], stream=True
+            ):
+                pass
+    assert failed.value.message.startswith("The model failed while answering")
+    assert "An error occurred during streaming" not in failed.value.message
+    assert failed.value.code == "upstream_stream_error"
+
+
+def test_huggingface_hub_chat_without_a_model_gets_the_default(chat_settings, upstream):
+    # GIVEN InferenceClient pointed at the proxy with no model: it sends its placeholder, "dummy"
+    with running(serve(ProxyApp(chat_settings), port=0)) as url:
+        client = InferenceClient(base_url=url + "/api", api_key="sk-client")
+        answer = client.chat_completion([{"role": "user", "content": "Hello"}])
+    # THEN the server's default chat model answered
+    assert answer.choices[0].message.content == "echo: Hello"
+    assert upstream.received[-1].json()["model"] == chat_settings.chat_default_model
+
+
+def test_no_token_in_any_responses_answer_or_event(responses_settings, upstream):
+    # GIVEN a router that echoes our token in deltas, in the final text, and in an error
+    half = len(TEST_TOKEN) // 2
+    upstream.enqueue(
+        hf_responses.stream(["key ", TEST_TOKEN[:half], TEST_TOKEN[half:], f" Bearer {TEST_TOKEN}"]),
+        hf_responses.stream(["x"], fail_after=0),
+    )
+    with running(serve(ProxyApp(responses_settings), port=0)) as url:
+        import requests
+
+        body = {"model": MODEL, "input": "Hi", "stream": True}
+        first = requests.post(url + "/api/v1/responses", json=body, timeout=10).text
+        second = requests.post(url + "/api/v1/responses", json=body, timeout=10).text
+    assert leaked(first, TEST_TOKEN) == [] and leaked(second, TEST_TOKEN) == []
