@@ -121,6 +121,15 @@ build-HfProxyFunction:
 	if $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then \
 		$(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)"; fi
 
+# The streaming function (template.yaml, HfProxyStreamFunction): the same bundle plus the project's
+# HTTP server (functions/local), which the Lambda Web Adapter runs through functions/aws_lambda/run.sh.
+build-HfProxyStreamFunction: build-HfProxyFunction
+	mkdir -p "$(ARTIFACTS_DIR)/functions/local"
+	cp functions/local/__init__.py functions/local/server.py functions/local/wire.py functions/local/static.py "$(ARTIFACTS_DIR)/functions/local/"
+	chmod +x "$(ARTIFACTS_DIR)/functions/aws_lambda/run.sh"
+	if $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then \
+		$(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)/functions/local"; fi
+
 # The SAM CLI pins many packages: it lives in its own venv, never in .venv.
 SAM_CLI_VERSION ?= 1.170.0
 SAM := .venv-sam/bin/sam
@@ -145,4 +154,4 @@ check-sam: $(SAM) $(VENV)/.dev
 	HFPROXY_SAM_BUILD_DIR=.aws-sam/build/HfProxyFunction $(BIN)/python -m pytest -q \
 		tests/functions/aws_lambda/test_bundle.py tests/functions/aws_lambda/test_template.py
 
-.PHONY: build-HfProxyFunction sam-build check-sam
+.PHONY: build-HfProxyFunction build-HfProxyStreamFunction sam-build check-sam

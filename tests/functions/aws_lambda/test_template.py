@@ -42,7 +42,8 @@ def lint_findings(text: str) -> list[str]:
 def translate(template: dict) -> dict:
     sam = copy.deepcopy(template)
     # `sam package`/`sam deploy` replace the local CodeUri with the uploaded zip before the transform.
-    sam["Resources"]["HfProxyFunction"]["Properties"]["CodeUri"] = "s3://bucket/hfproxy.zip"
+    for name in ("HfProxyFunction", "HfProxyStreamFunction"):
+        sam["Resources"][name]["Properties"]["CodeUri"] = "s3://bucket/hfproxy.zip"
     with pytest.MonkeyPatch.context() as mp:
         for name, value in {
             "AWS_DEFAULT_REGION": "us-east-1",
@@ -97,7 +98,8 @@ def test_transform_yields_one_function_behind_an_http_api(cfn):
     functions = resources_of_type(cfn, "AWS::Lambda::Function")
     apis = resources_of_type(cfn, "AWS::ApiGatewayV2::Api")
     # THEN there is one Python 3.12 function with the adapter as handler, behind one HTTP API
-    assert list(functions) == ["HfProxyFunction"]
+    # (and the streaming function beside it, behind its Function URL: test_stream_template below)
+    assert sorted(functions) == ["HfProxyFunction", "HfProxyStreamFunction"]
     props = functions["HfProxyFunction"]["Properties"]
     assert props["Runtime"] == "python3.12"
     assert props["Handler"] == "functions/aws_lambda/handler.lambda_handler"
@@ -297,3 +299,22 @@ def test_outputs_give_the_api_and_health_urls(cfn):
         "Fn::Sub": "https://${HfProxyApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
     }
     assert outputs["HealthUrl"]["Value"]["Fn::Sub"].endswith("/api/health")
+
+
+def test_the_streaming_function_runs_under_a_1_x_web_adapter_behind_a_streaming_function_url(sam, cfn):
+    stream = cfn["Resources"]["HfProxyStreamFunction"]["Properties"]
+    env = stream["Environment"]["Variables"]
+    # THEN the adapter's wrapper runs run.sh, which exists, and streams through a Function URL
+    assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap" and env["AWS_LWA_INVOKE_MODE"] == "response_stream"
+    assert stream["Handler"] == "functions/aws_lambda/run.sh" and (ROOT / stream["Handler"]).is_file()
+    (url,) = resources_of_type(cfn, "AWS::Lambda::Url").values()
+    assert url["Properties"]["InvokeMode"] == "RESPONSE_STREAM"
+    # AND the app answers CORS, not the Function URL (a browser refuses two Allow-Origin headers)
+    assert "Cors" not in url["Properties"]
+    # AND the default layer is a 1.0+ adapter (earlier ones let a client's x-amzn-request-context through)
+    layer = sam["Resources"]["HfProxyStreamFunction"]["Properties"]["Layers"][0]["Fn::If"][1]["Fn::Sub"]
+    assert int(layer.rsplit(":", 1)[1]) >= 27  # LambdaAdapterLayerX86:27 is 1.0.0
+    # AND its deadline stays under its Lambda timeout, whatever the parameter
+    deadline = sam["Parameters"]["StreamDeadlineSeconds"]
+    assert deadline["MaxValue"] < stream["Timeout"]
+    assert env["REQUEST_DEADLINE_SECONDS"] == {"Ref": "StreamDeadlineSeconds"}
