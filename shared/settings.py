@@ -8,6 +8,7 @@ naming the variable (never echoing its value, which may be a secret).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -122,6 +123,13 @@ def _aliases(env: Mapping[str, str], name: str, default: tuple) -> tuple[tuple[s
             raise ConfigError(f"Setting {name} must be a comma-separated list of short=org/model pairs.")
         pairs.append((short, full))
     return tuple(pairs)
+
+
+def _org(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    value = _text(env, name, default)
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}", value):
+        raise ConfigError(f"Setting {name} must be a Hugging Face organization name.")
+    return value
 
 
 def _api_name(env: Mapping[str, str], name: str, default: str | None) -> str | None:
@@ -241,6 +249,12 @@ class Settings:
         (),
         _aliases,
         "Short model names every route accepts and /models lists (short=org/model, comma-separated).",
+    )
+    hf_bill_to: str | None = setting(
+        "HF_BILL_TO",
+        None,
+        _org,
+        "Hugging Face organization that pays for the model calls (sent as X-HF-Bill-To).",
     )
     hf_responses_url: str = setting(
         "HF_RESPONSES_URL", DEFAULT_RESPONSES_URL, url, "OpenAI-compatible Responses endpoint (the router)."

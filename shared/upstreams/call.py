@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from shared import redaction
 from shared.deadline import Deadline
@@ -83,6 +84,10 @@ class UpstreamCall:
         (a compressed stream would be held back by the decoder); ``silence`` (default
         ``UPSTREAM_READ_TIMEOUT``) must exceed the upstream's heartbeat interval."""
         headers = {"Authorization": f"Bearer {self.token}", "Accept": f"{EVENT_STREAM}, {JSON}" if stream else JSON}
+        if self.settings.hf_bill_to and _is_huggingface(url):
+            # An organization pays instead of the token's user: "Organization Billing" in
+            # https://huggingface.co/docs/inference-providers/en/pricing
+            headers["X-HF-Bill-To"] = self.settings.hf_bill_to
         if stream:
             headers["Accept-Encoding"] = "identity"
         data = None
@@ -132,6 +137,11 @@ class UpstreamCall:
 
     def _count_time(self, elapsed_ms: float) -> None:
         self.ms = round((self.ms or 0) + elapsed_ms, 1)
+
+
+def _is_huggingface(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host == "huggingface.co" or host.endswith(".huggingface.co")
 
 
 def generated_tokens(data: Any) -> int | None:

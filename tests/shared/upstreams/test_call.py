@@ -8,7 +8,7 @@ from werkzeug.test import Client
 
 from shared.app import ProxyApp
 from shared.routes.table import ROUTES
-from tests.conftest import post_json
+from tests.conftest import TEST_TOKEN, post_json
 from tests.fakes import hf_chat
 from tests.fakes.hf_inference import loading
 from tests.fakes.http_server import Reply
@@ -91,3 +91,25 @@ class NoToken:
 
     def configured(self, settings) -> bool:
         return False
+
+
+@pytest.mark.parametrize(("host", "sent"), [("router.huggingface.co", True), ("owner-space.hf.space", False)])
+def test_an_organization_pays_when_hf_bill_to_is_set(settings, monkeypatch, host, sent):
+    # GIVEN HF_BILL_TO, and a call to a Hugging Face API or to somewhere else (the network stays
+    # untouched: the transport's send is replaced by one that records what it would send)
+    from shared import errors
+    from shared.deadline import Deadline
+    from shared.upstreams import call as call_module
+
+    seen: dict = {}
+
+    def record(method, url, *, headers, **kwargs):
+        seen.update(headers)
+        raise errors.upstream_unreachable()
+
+    monkeypatch.setattr(call_module.transport, "send", record)
+    call = call_module.UpstreamCall(lambda: TEST_TOKEN, settings.with_changes(hf_bill_to="my-org"), Deadline.after(5))
+    with pytest.raises(errors.ProxyError):
+        call.open("POST", f"https://{host}/v1/chat/completions", {})
+    # THEN only Hugging Face is told which organization pays
+    assert (seen.get("X-HF-Bill-To") == "my-org") is sent
