@@ -95,6 +95,10 @@ class ProxyApp:
                 record.code = record.code or outcome
             record.duration_ms = round((time.perf_counter() - started) * 1000, 2)
             self.telemetry.record(record)
+            if scope is not None and scope.settings.tracing == "otel":
+                from shared import tracing  # never imported (nor opentelemetry) with tracing off
+
+                tracing.record_span(record)
 
         status_line = f"{response.status} {reason(response.status)}"
         if response.stream is not None:  # no Content-Length: the body ends when the stream does

@@ -46,9 +46,9 @@ class Scope:
         """Who is counted: worked out from the address only when a limit asks (parsing is not free)."""
         return client_id(self.address)
 
-    def note(self, *, model: str | None = None, prompt_chars: int | None = None) -> None:
-        """What the request asks for, for the log (never content)."""
-        self._notes.update(model=model, prompt_chars=prompt_chars)
+    def note(self, **facts: str | int | None) -> None:
+        """What the request asks for, for the log (never content): model, prompt_chars, max_tokens, operation."""
+        self._notes.update(facts)
 
     def add_headers(self, headers: dict[str, str]) -> None:
         self._headers.update(headers)
@@ -129,5 +129,10 @@ class Scope:
             record.upstream, record.answered_by = call.upstream, call.answered_by
             record.upstream_attempts, record.upstream_status, record.upstream_ms = call.attempts, call.status, call.ms
             record.stream_end = call.stream_end
+            record.input_tokens, record.output_tokens, record.upstream_host = (
+                call.prompt_tokens,
+                call.generated,
+                call.host,
+            )
             if record.code is None:
                 record.code = call.stream_code

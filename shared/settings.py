@@ -277,6 +277,10 @@ class Settings:
         "Netlify: the site's URL (e.g. https://x.netlify.app); signatures naming another site are refused.",
     )
 
+    tracing: str = setting(
+        "TRACING", "off", choice("off", "otel"), "otel: a span per model call on OpenTelemetry's global tracer."
+    )
+
     # Spend control (shared/limits/, docs/limits.md): each limit is off unless set.
     rate_limit_per_minute: int | None = setting(
         "RATE_LIMIT_PER_MINUTE", None, number(int, 1, 10**6), "Requests per client per minute on the model routes."

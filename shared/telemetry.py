@@ -33,6 +33,11 @@ class RequestRecord:
     upstream_attempts: int = 0
     stream_end: str | None = None  # streamed answers: "done", "error" or "client_gone"
     limit: str | None = None  # which limit refused: "rate", "client_tokens", "budget", "store_unavailable"
+    operation: str | None = None  # model routes: "chat" or "text_completion" (OpenTelemetry's gen_ai.operation.name)
+    max_tokens: int | None = None  # what the request was charged (and may generate)
+    input_tokens: int | None = None  # as the upstream reports them, when it does
+    output_tokens: int | None = None
+    upstream_host: str | None = None
 
     def fields(self) -> dict:
         # vars(), not dataclasses.asdict(): the values are flat, and asdict's deep copy cost ~4 µs a request

@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("shared.limits", "shared.upstreams", "shared.schemas"),  # spend control, upstream clients, request models
     ("shared.http", "shared.cors", "shared.proxy_signature", "shared.credentials", "shared.log_redaction"),
     ("shared.redaction",),
-    ("shared.settings", "shared.adapter", "shared.deadline", "shared.telemetry"),
+    ("shared.settings", "shared.adapter", "shared.deadline", "shared.telemetry", "shared.tracing"),
     ("shared.errors", "shared.envelope", "shared"),
 ]
 _LAZY = re.compile(r"""lazy\(\s*f?["']([\w.]+):""")

@@ -73,5 +73,6 @@ ROUTE = Route(
         health=health,
         probes=probes,
         verdict=verdict,
+        operation="text_completion",
     ),
 )

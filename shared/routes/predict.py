@@ -58,5 +58,6 @@ ROUTE = Route(
         health=health,
         probes=probes,
         verdict=verdict,
+        operation="text_completion",
     ),
 )

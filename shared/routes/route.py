@@ -62,6 +62,7 @@ class ModelSpec:
     health: Callable[[Settings, bool], dict]  # GET /api/health's entry, given whether a token is there
     probes: Callable[[Settings], dict[str, Probe]] = lambda settings: {}  # ?deep=1: the checks to run
     verdict: Callable[[Settings, dict[str, dict]], dict] | None = None  # the checks' results -> the route's state
+    operation: str = "chat"  # OpenTelemetry's gen_ai.operation.name: "chat" or "text_completion"
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,8 @@ class UpstreamCall:
     reached: bool = False  # an upstream (or the demo) took the request: it was forwarded
     relayed: int = 0  # events of a stream sent on to our client
     generated: int | None = None  # tokens the upstream says it generated, when it says
+    prompt_tokens: int | None = None  # tokens the upstream says it read, when it says
+    host: str | None = None  # the last upstream's host (a trace's server.address)
     _token: str | None = field(default=None, repr=False)
 
     @property
@@ -95,6 +97,7 @@ class UpstreamCall:
             data = body if isinstance(body, bytes) else json_bytes(body)
             headers["Content-Type"] = JSON
         self.attempts += 1
+        self.host = urlsplit(url).hostname
         exchange = transport.send(
             method,
             url,
@@ -134,6 +137,7 @@ class UpstreamCall:
         generated = generated_tokens(data)
         if generated is not None:
             self.generated = generated
+            self.prompt_tokens = prompt_tokens(data)
 
     def _count_time(self, elapsed_ms: float) -> None:
         self.ms = round((self.ms or 0) + elapsed_ms, 1)
@@ -161,6 +165,15 @@ def generated_tokens(data: Any) -> int | None:
         return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
     details = data.get("details")
     count = details.get("generated_tokens") if isinstance(details, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+
+
+def prompt_tokens(data: Any) -> int | None:
+    """The tokens an upstream answer says it read (``usage.prompt_tokens`` / ``input_tokens``)."""
+    usage = data.get("usage") if isinstance(data, dict) else None
+    if not isinstance(usage, dict) and isinstance(data, dict) and isinstance(data.get("response"), dict):
+        usage = data["response"].get("usage")
+    count = usage.get("prompt_tokens", usage.get("input_tokens")) if isinstance(usage, dict) else None
     return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
