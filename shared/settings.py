@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
+from shared.config import choice, declared, flag, items, number, read, setting, stripped, text, url
 from shared.errors import ConfigError
 
 DEFAULT_INFERENCE_URL = "https://router.huggingface.co/hf-inference/models/openai-community/gpt2"
@@ -33,76 +34,6 @@ LLAMA_PROTOCOLS = ("auto", "contract", "gradio")
 # Seed 001 names the token HUGGINGFACE_API_KEY; HF_TOKEN is huggingface_hub's own name.
 TOKEN_VARIABLES = ("HF_TOKEN", "HUGGINGFACE_API_KEY")
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-# Parsers: (environment, variable name, default) -> value. Each raises ConfigError naming the
-# variable, never its value.
-Parser = Callable[[Mapping[str, str], str, Any], Any]
-
-
-def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
-    value = env.get(name, "").strip()
-    return value or default
-
-
-def number(cast: type, low: float, high: float) -> Parser:
-    def parse(env: Mapping[str, str], name: str, default: Any) -> Any:
-        raw = _text(env, name)
-        if raw is None:
-            return default
-        try:
-            value = cast(raw)
-        except ValueError:
-            raise ConfigError(f"Setting {name} must be a {'whole ' if cast is int else ''}number.") from None
-        if not low <= value <= high:
-            raise ConfigError(f"Setting {name} must be between {low} and {high}.")
-        return value
-
-    parse.bounds = (low, high)  # type: ignore[attr-defined]
-    return parse
-
-
-def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    lowered = raw.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ConfigError(f"Setting {name} must be true or false.")
-
-
-def text(env: Mapping[str, str], name: str, default: str | None) -> str | None:
-    return _text(env, name, default)
-
-
-def url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
-    value = _text(env, name, default)
-    if value is not None and not value.startswith(("https://", "http://")):
-        raise ConfigError(f"Setting {name} must be an http(s) URL.")
-    return value.rstrip("/") if value else value
-
-
-def items(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    return tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
-
-
-def choice(*choices: str) -> Parser:
-    def parse(env: Mapping[str, str], name: str, default: str) -> str:
-        value = (_text(env, name, default) or default).lower()
-        if value not in choices:
-            raise ConfigError(f"Setting {name} must be one of: {', '.join(choices)}.")
-        return value
-
-    return parse
-
 
 def _off_when_empty(env: Mapping[str, str], name: str, default: str) -> str:
     """Absent: the default; set to an empty string: "" (the feature is off)."""
@@ -111,7 +42,7 @@ def _off_when_empty(env: Mapping[str, str], name: str, default: str) -> str:
 
 def _aliases(env: Mapping[str, str], name: str, default: tuple) -> tuple[tuple[str, str], ...]:
     """``short=org/full-id, other=org/id2``: short names for allowed models."""
-    raw = _text(env, name)
+    raw = stripped(env, name)
     if raw is None:
         return default
     pairs = []
@@ -126,14 +57,14 @@ def _aliases(env: Mapping[str, str], name: str, default: tuple) -> tuple[tuple[s
 
 
 def _org(env: Mapping[str, str], name: str, default: str | None) -> str | None:
-    value = _text(env, name, default)
+    value = stripped(env, name, default)
     if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}", value):
         raise ConfigError(f"Setting {name} must be a Hugging Face organization name.")
     return value
 
 
 def _api_name(env: Mapping[str, str], name: str, default: str | None) -> str | None:
-    return (_text(env, name) or "").strip("/") or default
+    return (stripped(env, name) or "").strip("/") or default
 
 
 def _data_order(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -142,25 +73,6 @@ def _data_order(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> 
     if not order or unknown or len(set(order)) != len(order):
         raise ConfigError(f"Setting {name} must list distinct names among: {', '.join(LLAMA_PARAMETERS)}.")
     return order
-
-
-def setting(env: str, default: Any, parse: Parser, doc: str, *, secret: bool = False) -> Any:
-    """Declare one setting: its variable, default, parser and one-line meaning, in one place.
-
-    ``docs/configuration.md`` lists the same rows; a test keeps the two in step.
-    """
-    return field(default=default, repr=not secret, metadata={"env": env, "parse": parse, "doc": doc})
-
-
-def declared(cls: type) -> list[tuple[str, Any, str]]:
-    """(variable, default, meaning) of every :func:`setting` a dataclass declares (an adapter's own
-    settings use the same declarations: functions/aws_lambda/secret.py)."""
-    return [(f.metadata["env"], f.default, f.metadata["doc"]) for f in fields(cls) if "env" in f.metadata]
-
-
-def read(cls: type, env: Mapping[str, str]) -> dict[str, Any]:
-    """Each declared setting of ``cls`` parsed from ``env``, by field name."""
-    return {f.name: f.metadata["parse"](env, f.metadata["env"], f.default) for f in fields(cls) if "env" in f.metadata}
 
 
 @dataclass(frozen=True)
@@ -323,10 +235,10 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         values = read(cls, env)
-        values["hf_token"] = next((v for v in (_text(env, n) for n in TOKEN_VARIABLES) if v), None)
+        values["hf_token"] = next((v for v in (stripped(env, n) for n in TOKEN_VARIABLES) if v), None)
         if not values["chat_models"]:
             raise ConfigError("Setting CHAT_MODELS must name at least one model.")
-        if _text(env, "CHAT_DEFAULT_MODEL") is None:
+        if stripped(env, "CHAT_DEFAULT_MODEL") is None:
             values["chat_default_model"] = values["chat_models"][0]
         if values["chat_default_model"] not in values["chat_models"]:
             raise ConfigError("Setting CHAT_DEFAULT_MODEL must be one of CHAT_MODELS.")

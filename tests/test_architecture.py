@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("shared.http", "shared.cors", "shared.proxy_signature", "shared.credentials", "shared.log_redaction"),
     ("shared.redaction",),
     ("shared.settings", "shared.adapter", "shared.deadline", "shared.telemetry", "shared.tracing"),
+    ("shared.config",),
     ("shared.errors", "shared.envelope", "shared"),
 ]
 _LAZY = re.compile(r"""lazy\(\s*f?["']([\w.]+):""")

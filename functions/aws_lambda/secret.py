@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import errors, log_redaction
+from shared.config import declared, number, read, setting, text
 from shared.credentials import ENVIRONMENT
-from shared.settings import TOKEN_VARIABLES, Settings, declared, number, read, setting, text
+from shared.settings import TOKEN_VARIABLES, Settings
 
 log = logging.getLogger("hfproxy")
 
