@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, ValidationInfo, field_validator
 
 from shared.schemas.base import Number, Strict
+from shared.schemas.chat import Function
 from shared.schemas.limits import cap_tokens, limits_of, optional_model
 
 STATELESS = "this proxy keeps no state between requests: send the whole conversation in 'input'"
@@ -94,14 +95,10 @@ class FunctionCallOutputItem(BaseModel):
 Item = MessageItem | FunctionCallItem | FunctionCallOutputItem
 
 
-class FunctionTool(BaseModel):
-    model_config = Strict
+class FunctionTool(Function):
+    """A function tool: chat's function declaration, flat (``{"type": "function", "name", ...}``)."""
 
     type: Literal["function"]
-    name: Annotated[StrictStr, Field(min_length=1, max_length=64)]
-    description: StrictStr | None = None
-    parameters: dict[str, Any] | None = None
-    strict: StrictBool | None = None
 
 
 class NamedFunction(BaseModel):
