@@ -10,13 +10,12 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bench.common import PAYLOAD, TOKEN, median
+from bench.common import PAYLOAD, TOKEN, free_port, median
 
 LIMITS = {"rate_limit_per_minute": 10**9, "client_daily_tokens": 10**12, "daily_token_budget": 10**12}
 
@@ -26,9 +25,7 @@ def redis_server() -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (make test installs it: apt-get install redis-server)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -18,13 +18,14 @@ import sys
 import tempfile
 import time
 
-from bench import bundle, concurrency, limits
+from bench import bundle, concurrency, limits, stream
 from bench.common import MODEL_PATH, PAYLOAD, ROOT, Upstream, median, proxy_env, run_probe
 
 WARM_ROUNDS = int(os.environ.get("BENCH_WARM_ROUNDS", "2000"))
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "15"))
 MEMORY_REQUESTS = 1000
 LIMIT_ROUNDS = int(os.environ.get("BENCH_LIMIT_ROUNDS", "2000"))
+STREAM_ROUNDS = int(os.environ.get("BENCH_STREAM_ROUNDS", "300"))
 MB = 1024 * 1024
 
 
@@ -286,6 +287,19 @@ def spend_limits(table: Table, env: dict, event: str) -> None:
     )
 
 
+def stream_first_chunk(table: Table, env: dict, event: str) -> None:
+    got = stream.measure(env["HF_INFERENCE_URL"].removesuffix(MODEL_PATH), STREAM_ROUNDS)
+    added = got["ours_ms"] - got["direct_ms"]
+    table.add(
+        f"streaming function (AWS): first chunk of a streamed chat, median of {STREAM_ROUNDS} interleaved",
+        f"{got['ours_ms']:.2f} ms",
+        f"{got['direct_ms']:.2f} ms direct to the fake",
+        f"+{added:.2f} ms",
+        "≤ +5 ms",
+        added <= 5.0,
+    )
+
+
 def local_concurrency(table: Table) -> None:
     got = concurrency.measure()
     ok = got["ok"] == got["clients"] and got["seconds"] <= 1.5
@@ -306,7 +320,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hfproxy-bench-") as tmp, Upstream() as upstream:
         event = event_file(tmp)
         env = proxy_env(upstream.url)
-        for step in (warm, transport, cold, memory, spend_limits):
+        for step in (warm, transport, cold, memory, spend_limits, stream_first_chunk):
             print(f"  {step.__name__} ...", flush=True)
             step(table, env, event)
         imports = import_shares(env, event)

@@ -74,12 +74,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(200, {"connections": self.server.count(reset=True)})
             return
         try:
-            prompt = json.loads(body).get("inputs", "")
+            asked = json.loads(body)
+            prompt = asked.get("inputs", "")
         except (ValueError, AttributeError):
-            prompt = ""
+            asked, prompt = {}, ""
+        if isinstance(asked, dict) and asked.get("stream") and "messages" in asked:
+            self._stream(["The", " fake", " model", " streams."])
+            return
         if self.server.delay:
             time.sleep(self.server.delay)  # a slow model, not synchronisation
         self._answer(200, [{"generated_text": f"{prompt} ... and the fake model continues."}])
+
+    def _stream(self, words: list[str]) -> None:
+        """A chat stream, chunked: headers and the first event in one write, then the rest."""
+        head = "HTTP/1.1 200 Fake\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        events = [f'data: {{"choices":[{{"index":0,"delta":{{"content":"{w}"}}}}]}}\n\n' for w in words]
+        chunks = [f"{len(e.encode()):x}\r\n{e}\r\n".encode() for e in [*events, "data: [DONE]\n\n"]]
+        self.wfile.write(head.encode() + chunks[0])
+        self.wfile.write(b"".join(chunks[1:]) + b"0\r\n\r\n")
 
     def _answer(self, status: int, payload: object) -> None:
         data = json.dumps(payload).encode()
