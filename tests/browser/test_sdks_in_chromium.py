@@ -174,3 +174,48 @@ def test_without_the_sdk_headers_allowed_chromium_blocks_the_sdk(
     assert error["thrown"] and error["name"] == "APIConnectionError", error
     assert [method for method, _, _ in proxy.telemetry.seen()] == ["OPTIONS"]
     assert upstream.received == []
+
+
+# --- the AI SDK's default OpenAI call: the Responses API ----------------------------------------------
+
+
+@pytest.fixture
+def responses_api_for(proxy_for, responses_settings, sdk_origin):
+    """The proxy's OpenAI base URL, in front of the fake router's Responses API."""
+
+    def start(can_stream: bool = True):
+        settings = responses_settings.with_changes(allowed_origins=(sdk_origin,))
+        proxy = proxy_for(settings, can_stream=can_stream)
+        return proxy, f"{proxy.url}/api/v1"
+
+    return start
+
+
+@pytest.mark.parametrize("can_stream", [True, False])
+def test_ai_sdk_default_openai_model_generates_and_streams_through_responses(
+    sdk_page, responses_api_for, upstream, can_stream
+):
+    from tests.fakes import hf_responses
+
+    # GIVEN the proxy (streaming, or buffered as on Lambda) and a router answering the Responses API
+    proxy, base_url = responses_api_for(can_stream)
+    # WHEN the page uses the AI SDK's default openai(model): generateText, then streamText
+    plain = call(sdk_page, "aiResponsesText", base_url, QUESTION)
+    upstream.enqueue(hf_responses.stream(["Drink", " water", " often."]))
+    streamed = call(sdk_page, "aiResponsesStream", base_url, QUESTION)
+    # THEN both read the answer through POST /api/v1/responses, with no error
+    assert plain == {"text": f"echo: {QUESTION}"}
+    assert streamed["text"] == "Drink water often." and streamed["errors"] == []
+    assert [path for method, path, _ in proxy.telemetry.seen() if method == "POST"] == ["/api/v1/responses"] * 2
+    only_the_server_token_went_upstream(upstream)
+
+
+def test_ai_sdk_shows_the_proxys_sentence_when_a_responses_stream_fails(sdk_page, responses_api_for, upstream):
+    from tests.fakes import hf_responses
+
+    _, base_url = responses_api_for()
+    upstream.enqueue(hf_responses.stream(["Drink", " water"], fail_after=1))
+    result = call(sdk_page, "aiResponsesStream", base_url, QUESTION)
+    # THEN the first words arrived, then an error part carrying the proxy's own sentence
+    assert result["text"] == "Drink"
+    assert any("The model failed while answering" in e for e in result["errors"]), result["errors"]

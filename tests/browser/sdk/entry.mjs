@@ -4,6 +4,7 @@
 // Each function resolves with what the page could read, so the test asserts on plain JSON.
 import OpenAI from "openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import { createOpenAI } from "@ai-sdk/openai";
 import { generateText, streamText } from "ai";
 
 const MODEL = "Qwen/Qwen2.5-7B-Instruct";
@@ -84,4 +85,27 @@ async function aiError(baseURL, prompt) {
   }
 }
 
-window.sdks = { openaiStream, openaiError, aiStream, aiError };
+// AI SDK 5+: the OpenAI provider's default call, openai(model), is the Responses API.
+function responsesModel(baseURL) {
+  return createOpenAI({ baseURL, apiKey: API_KEY })(MODEL);
+}
+
+async function aiResponsesText(baseURL, prompt) {
+  const result = await generateText({ model: responsesModel(baseURL), prompt, maxRetries: 0 });
+  return { text: result.text };
+}
+
+async function aiResponsesStream(baseURL, prompt) {
+  const errors = [];
+  const result = streamText({
+    model: responsesModel(baseURL),
+    prompt,
+    maxRetries: 0,
+    onError: ({ error }) => errors.push(String(error?.message ?? error)),
+  });
+  const parts = [];
+  for await (const part of result.textStream) parts.push(part);
+  return { text: parts.join(""), parts: parts.length, errors };
+}
+
+window.sdks = { openaiStream, openaiError, aiStream, aiError, aiResponsesText, aiResponsesStream };
