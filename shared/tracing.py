@@ -11,7 +11,7 @@ Attributes (https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/): s
 (``chat``, ``text_completion``), ``gen_ai.provider.name`` (``huggingface``: no registry value names
 it yet), ``gen_ai.request.model``, ``gen_ai.request.max_tokens``, ``gen_ai.response.model``,
 ``gen_ai.usage.input_tokens`` / ``gen_ai.usage.output_tokens`` when the upstream reports them,
-``server.address``, ``error.type`` (our stable code) on failure, ``hfproxy.request_id``. Never the
+``server.address``, ``error.type`` (our stable code) on failure, ``hfproxy.request.id``. Never the
 prompt, the answer, a client credential or the token: the record holds none of them.
 
 With tracing off this module is never imported, and ``opentelemetry`` with it.
@@ -52,7 +52,7 @@ def _attributes(record: RequestRecord) -> dict[str, Any]:
     attributes: dict[str, Any] = {
         "gen_ai.operation.name": record.operation,
         "gen_ai.provider.name": PROVIDER,
-        "hfproxy.request_id": record.request_id,
+        "hfproxy.request.id": record.request_id,
         "http.response.status_code": record.status,
     }
     optional = {

@@ -61,7 +61,7 @@ def test_a_chat_call_is_one_span_with_the_genai_attributes(chat_settings, upstre
     assert attributes["gen_ai.request.max_tokens"] == 40
     assert (attributes["gen_ai.usage.input_tokens"], attributes["gen_ai.usage.output_tokens"]) == (12, 3)
     assert attributes["server.address"] == "127.0.0.1"
-    assert attributes["hfproxy.request_id"] == resp.headers["X-Request-Id"]
+    assert attributes["hfproxy.request.id"] == resp.headers["X-Request-Id"]
     assert "error.type" not in attributes and span.end_time > span.start_time
     assert PROMPT not in everything(span) and leaked(everything(span), TEST_TOKEN) == []
 
