@@ -113,11 +113,20 @@ async function streamInto(answer, body) {
   let text = "";
   for await (const event of serverEvents(body)) {
     if (event.type === "error") {
+      // our envelope {"error": "<sentence>", "code"} on /api/chat; OpenAI's error event elsewhere
       const envelope = parseJson(event.data);
-      const sentence = envelope && typeof envelope.error === "string" ? envelope.error : "The model failed while answering.";
-      return { text, error: sentence, code: envelope && envelope.code };
+      return { text, error: errorSentence(envelope) || "The model failed while answering.", code: envelope && envelope.code };
     }
     if (event.data.trim() === "[DONE]") return { text };
+    if (event.type === "response.completed") return { text }; // the Responses API's last event
+    if (event.type === "response.output_text.delta") {
+      const delta = parseJson(event.data);
+      if (delta && typeof delta.delta === "string") {
+        text += delta.delta;
+        answer.append(delta.delta);
+      }
+      continue;
+    }
     const chunk = parseJson(event.data);
     if (chunk && chunk.error) {
       const sentence = typeof chunk.error === "string" ? chunk.error : chunk.error.message;
@@ -157,7 +166,21 @@ function forget() {
   $("prompt").focus();
 }
 
+// The sentence of an error body or event: ours ({"error": "..."}) or OpenAI's ({"error": {"message"}}, {"message"}).
+function errorSentence(data) {
+  if (!data) return null;
+  if (typeof data.error === "string") return data.error;
+  if (data.error && typeof data.error.message === "string") return data.error.message;
+  return typeof data.message === "string" ? data.message : null;
+}
+
 function request(route, prompt) {
+  if (route === "responses") {
+    // OpenAI's Responses API (docs/openai-compatibility.md): the conversation as input items
+    const body = { input: [...conversation, { role: "user", content: prompt }], stream: true };
+    if ($("chat-model").value) body.model = $("chat-model").value;
+    return { url: "api/v1/responses", body };
+  }
   if (route !== "chat") return ROUTES[route](prompt, $("llama-model").value);
   const body = { messages: [...conversation, { role: "user", content: prompt }], stream: true };
   if ($("chat-model").value) body.model = $("chat-model").value; // else the server's default
@@ -202,7 +225,7 @@ async function ask(event) {
         const buffered = resp.headers.get("X-HFProxy-Streaming") === "unavailable";
         const how = buffered ? "; this platform sends the whole answer at once" : ", streamed";
         $("status").textContent = `Answered (HTTP ${resp.status}${how}).`;
-        if (route === "chat") rememberTurn(prompt, result.text);
+        if (route === "chat" || route === "responses") rememberTurn(prompt, result.text);
       }
       return;
     }
@@ -220,12 +243,13 @@ async function ask(event) {
       show({ status: `Answered (HTTP ${resp.status}${how}).`, answer: text, demo });
       if (route === "chat") rememberTurn(prompt, text);
     } else {
-      const sentence = data && typeof data.error === "string" ? data.error : `The proxy answered HTTP ${resp.status}.`;
+      const sentence = errorSentence(data) || `The proxy answered HTTP ${resp.status}.`;
       // Retry-After (exposed through CORS): seconds until a limit's window ends, or the upstream is back
       const wait = Number.parseInt(resp.headers.get("Retry-After") || "", 10);
       const retry = Number.isFinite(wait) && wait > 0 ? ` Try again in ${wait} s.` : "";
+      const code = data && (data.code || (data.error && data.error.code));
       show({
-        status: `Failed (HTTP ${resp.status}${data && data.code ? `, ${data.code}` : ""}).${retry}`,
+        status: `Failed (HTTP ${resp.status}${code ? `, ${code}` : ""}).${retry}`,
         error: sentence,
         demo,
       });
@@ -319,7 +343,7 @@ async function loadDeployment() {
 function syncRoute() {
   const route = document.querySelector('input[name="route"]:checked').value;
   $("llama-model").disabled = route !== "predict";
-  $("chat-model").disabled = route !== "chat";
+  $("chat-model").disabled = route !== "chat" && route !== "responses";
 }
 
 document.addEventListener("DOMContentLoaded", () => {

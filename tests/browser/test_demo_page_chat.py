@@ -9,6 +9,7 @@ first token.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -168,3 +169,37 @@ def test_chat_in_demo_mode_streams_the_demo_answer_with_the_notice(site, page):
     assert page.locator("#answer").inner_text().startswith("[demo] ")
     assert page.locator("#answer").inner_text().endswith("Ask a real model by setting HF_TOKEN.")
     assert page.locator("#mode").is_visible()
+
+
+def test_the_responses_route_streams_and_keeps_the_conversation(site, page, responses_settings, upstream):
+    from tests.fakes import hf_responses
+
+    # GIVEN the router's Responses API writing its first word, then held
+    reply = hf_responses.stream(["Drink", " water", " often."])
+    reply.stream.insert(4, threading.Event())  # held after the first delta
+    upstream.enqueue(reply)
+    page.goto(site(responses_settings))
+    # WHEN a person picks the Responses route and asks
+    page.get_by_role("radio", name="Responses").check()
+    ask(page)
+    # THEN the first word shows while the model is held, then the rest, and the turn is kept
+    answer = page.locator("#answer")
+    expect(answer).to_have_text("Drink")
+    assert not reply.finished.is_set()
+    hf_chat.gate_of(reply).set()
+    expect(answer).to_have_text("Drink water often.")
+    expect(page.locator("#conversation")).to_contain_text("Drink water often.")
+    sent = upstream.received[-1].json()
+    assert sent["stream"] is True and sent["input"][-1] == {"type": "message", "role": "user", "content": QUESTION}
+
+
+def test_the_responses_route_shows_the_proxys_sentence_when_the_stream_fails(site, page, responses_settings, upstream):
+    from tests.fakes import hf_responses
+
+    upstream.enqueue(hf_responses.stream(["Drink", " water"], fail_after=1))
+    page.goto(site(responses_settings))
+    page.get_by_role("radio", name="Responses").check()
+    ask(page)
+    expect(page.locator("#error")).to_have_text("The model failed while answering.")
+    expect(page.locator("#status")).to_contain_text("upstream_stream_error")
+    expect(page.locator("#answer")).to_have_text("Drink")
