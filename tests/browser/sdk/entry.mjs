@@ -54,10 +54,10 @@ async function openaiError(baseURL, model) {
 }
 
 // AI SDK: streamText's textStream; errors arrive through onError, not as a throw.
-async function aiStream(baseURL, prompt) {
+async function streamWith(model, prompt) {
   const errors = [];
   const result = streamText({
-    model: provider(baseURL)(MODEL),
+    model,
     prompt,
     maxRetries: 0,
     onError: ({ error }) => errors.push(String(error?.message ?? error)),
@@ -65,6 +65,10 @@ async function aiStream(baseURL, prompt) {
   const parts = [];
   for await (const part of result.textStream) parts.push(part);
   return { text: parts.join(""), parts: parts.length, errors };
+}
+
+async function aiStream(baseURL, prompt) {
+  return streamWith(provider(baseURL)(MODEL), prompt);
 }
 
 // AI SDK: generateText against a refusal throws an APICallError.
@@ -96,16 +100,7 @@ async function aiResponsesText(baseURL, prompt) {
 }
 
 async function aiResponsesStream(baseURL, prompt) {
-  const errors = [];
-  const result = streamText({
-    model: responsesModel(baseURL),
-    prompt,
-    maxRetries: 0,
-    onError: ({ error }) => errors.push(String(error?.message ?? error)),
-  });
-  const parts = [];
-  for await (const part of result.textStream) parts.push(part);
-  return { text: parts.join(""), parts: parts.length, errors };
+  return streamWith(responsesModel(baseURL), prompt);
 }
 
 window.sdks = { openaiStream, openaiError, aiStream, aiError, aiResponsesText, aiResponsesStream };
