@@ -91,13 +91,11 @@ def budget_exhausted(limit: int) -> ProxyError:
     )
 
 
+STORE_DOWN = "The proxy cannot count this request against its limits right now, so it was not forwarded"
+
+
 def quota_store_unavailable() -> ProxyError:
-    return _retry_in(
-        503,
-        "quota_store_unavailable",
-        "The proxy cannot count this request against its limits right now, so it was not forwarded",
-        5,
-    )
+    return _retry_in(503, "quota_store_unavailable", STORE_DOWN, 5)
 
 
 def unsupported_media_type() -> ProxyError:
@@ -140,12 +138,11 @@ def upstream_error(status: int) -> ProxyError:
     return ProxyError(502, "upstream_error", f"The upstream model service failed (HTTP {status}); retry shortly.")
 
 
+TOKEN_REJECTED = "Hugging Face rejected the server's token; the operator must set a valid HF_TOKEN."
+
+
 def upstream_auth_failed() -> ProxyError:
-    return ProxyError(
-        502,
-        "upstream_auth_failed",
-        "Hugging Face rejected the server's token; the operator must set a valid HF_TOKEN.",
-    )
+    return ProxyError(502, "upstream_auth_failed", TOKEN_REJECTED)
 
 
 def upstream_quota_exceeded() -> ProxyError:
