@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +43,8 @@ def stream_function(responses_settings, upstream) -> Iterator[callable]:
         port = free_port()
         env = {k: v for k, v in FUNCTION["Environment"]["Variables"].items() if isinstance(v, str)}
         env.update(
-            PATH=os.environ["PATH"],
+            # run.sh starts `python3`, as on Lambda: here, the interpreter running the tests
+            PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
             PORT=str(port),
             LAMBDA_TASK_ROOT=str(ROOT),
             HF_TOKEN=TEST_TOKEN,
