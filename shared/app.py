@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from shared import adapter, cors, errors, log_redaction
+from shared.auth import who
 from shared.credentials import ENVIRONMENT, TokenSource
 from shared.deadline import Deadline
 from shared.http import Request, Response, reason
@@ -59,7 +60,13 @@ class ProxyApp:
     def configure(self, settings: Settings | None) -> None:
         """Replace the settings (None: read the environment again on the next request)."""
         if settings is not None:
-            log_redaction.register(settings.hf_token, settings.redis_url, settings.proxy_signature_secret)
+            log_redaction.register(
+                settings.hf_token,
+                settings.redis_url,
+                settings.proxy_signature_secret,
+                settings.turnstile_secret,
+                settings.clearance_secret,
+            )
         self._settings = settings
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
@@ -143,6 +150,8 @@ class ProxyApp:
             scope.address = client_address(request.environ, request.headers, signed)
             if signed:  # what the signature covers, counted too: a replayed one cannot buy fresh allowances
                 scope.vouched_by = request.headers.get(HEADER)
+            if route.model is not None:  # a paid call: a signed-in user, or an (if asked, cleared) address
+                scope.caller = who(request, settings, scope.address, scope.deadline)
             routed = True
             response = self._run(route, request, scope)
             response.headers.update(scope.answer_headers)

@@ -67,6 +67,18 @@ def url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
     return value.rstrip("/") if value else value
 
 
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def trusted_url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    """An https URL (plain http only on loopback, for tests and ``make serve``): for a URL whose
+    answer decides whom the proxy trusts, or that carries a secret, so it must not be rewritable on the way."""
+    value = url(env, name, default)
+    if value and not value.startswith("https://") and value.split("/")[2].rsplit(":", 1)[0] not in _LOOPBACK_HOSTS:
+        raise ConfigError(f"Setting {name} must be an https URL.")
+    return value
+
+
 def items(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = stripped(env, name)
     if raw is None:
@@ -80,6 +92,18 @@ def choice(*choices: str) -> Parser:
         if value not in choices:
             raise ConfigError(f"Setting {name} must be one of: {', '.join(choices)}.")
         return value
+
+    return parse
+
+
+def choices(*allowed: str) -> Parser:
+    """A comma-separated list, each item one of ``allowed`` (case as written), at least one."""
+
+    def parse(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        chosen = items(env, name, default)
+        if not chosen or any(item not in allowed for item in chosen):
+            raise ConfigError(f"Setting {name} must list one or more of: {', '.join(allowed)}.")
+        return chosen
 
     return parse
 

@@ -20,6 +20,7 @@ from shared.settings import Settings
 from shared.telemetry import RequestRecord
 
 if TYPE_CHECKING:
+    from shared.auth import Caller
     from shared.upstreams.call import UpstreamCall
 
 
@@ -33,6 +34,7 @@ class Scope:
     token_source: TokenSource = ENVIRONMENT  # the adapter's (shared.credentials), via ProxyApp
     error_shape: str = "envelope"  # the request path's error shape (the route table's), for stream errors too
     vouched_by: str | None = None  # the verified front-proxy signature that vouched for the address
+    caller: Caller | None = None  # who calls a model route (shared.auth.who): a signed-in user, or the address
     routes: Any = None  # the app's route table (shared.routes.route.RouteTable): health and OpenAPI read it
     _notes: dict[str, Any] = field(default_factory=dict)
     _headers: dict[str, str] = field(default_factory=dict)
@@ -43,8 +45,12 @@ class Scope:
 
     @property
     def client(self) -> str:
-        """Who is counted: worked out from the address only when a limit asks (parsing is not free)."""
-        return client_id(self.address)
+        """Who is counted: the signed-in user, else the address (parsed only when a limit asks: not free)."""
+        return self.caller.key if self.caller is not None else client_id(self.address)
+
+    @property
+    def signed_in(self) -> bool:
+        return self.caller is not None and self.caller.kind == "user"
 
     def note(self, **facts: str | int | None) -> None:
         """What the request asks for, for the log (never content): model, prompt_chars, max_tokens, operation."""
@@ -61,8 +67,11 @@ class Scope:
         from shared.limits import admit, enabled
 
         if enabled(self.settings):
-            also = (f"signature:{self.vouched_by}",) if self.vouched_by else ()
-            admission = admit(self.settings, self.client, tokens, self.deadline, self._note_limit, also=also)
+            # A user is counted as the user wherever they come from: the signature vouches for an address only.
+            also = (f"signature:{self.vouched_by}",) if self.vouched_by and not self.signed_in else ()
+            admission = admit(
+                self.settings, self.client, tokens, self.deadline, self._note_limit, also=also, user=self.signed_in
+            )
             self._headers.update(admission.headers or {})
             self._charged = admission.charges
         self._admitted = True

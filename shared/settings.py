@@ -13,7 +13,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from shared.config import choice, declared, flag, items, number, read, setting, stripped, text, url
+from shared.config import (
+    choice,
+    choices,
+    declared,
+    flag,
+    items,
+    number,
+    read,
+    setting,
+    stripped,
+    text,
+    trusted_url,
+    url,
+)
 from shared.errors import ConfigError
 
 DEFAULT_INFERENCE_URL = "https://router.huggingface.co/hf-inference/models/openai-community/gpt2"
@@ -33,6 +46,14 @@ LLAMA_PROTOCOLS = ("auto", "contract", "gradio")
 
 # Seed 001 names the token HUGGINGFACE_API_KEY; HF_TOKEN is huggingface_hub's own name.
 TOKEN_VARIABLES = ("HF_TOKEN", "HUGGINGFACE_API_KEY")
+
+# Signed-in users (shared/auth/, docs/limits.md): the signature algorithms a JWKS's public keys
+# verify. Never HS*: a symmetric algorithm with a published key is the algorithm-confusion attack
+# (RFC 8725 §2.1, §3.1: https://www.rfc-editor.org/rfc/rfc8725.html#section-3.1).
+JWT_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+# Cloudflare's siteverify API (https://developers.cloudflare.com/turnstile/get-started/server-side-validation/).
+DEFAULT_TURNSTILE_VERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+MIN_CLEARANCE_SECRET_CHARS = 32
 
 
 def _off_when_empty(env: Mapping[str, str], name: str, default: str) -> str:
@@ -90,7 +111,7 @@ class Settings:
     )
     cors_allow_headers: tuple[str, ...] = setting(
         "CORS_ALLOW_HEADERS",
-        ("Content-Type", "Accept", "Authorization", "X-Requested-With", "x-stainless-*", "OpenAI-*"),
+        ("Content-Type", "Accept", "Authorization", "X-Clearance", "X-Requested-With", "x-stainless-*", "OpenAI-*"),
         items,
         "Request headers a browser may send (preflight); a trailing * matches a prefix.",
     )
@@ -226,6 +247,55 @@ class Settings:
         "Longest wait for the store, per call (every round trip of it).",
     )
 
+    # Who calls (shared/auth/, docs/limits.md "Who is counted as whom"): signed-in users, a human check.
+    auth_jwks_url: str | None = setting(
+        "AUTH_JWKS_URL", None, trusted_url, "Sign-in: the identity provider's JWKS (with AUTH_ISSUER, AUTH_AUDIENCE)."
+    )
+    auth_issuer: str | None = setting("AUTH_ISSUER", None, text, "Sign-in: the iss a user's JWT must carry.")
+    auth_audience: str | None = setting("AUTH_AUDIENCE", None, text, "Sign-in: the aud a user's JWT must carry.")
+    auth_algorithms: tuple[str, ...] = setting(
+        "AUTH_ALGORITHMS",
+        ("RS256", "ES256", "EdDSA"),
+        choices(*JWT_ALGORITHMS),
+        "Sign-in: signature algorithms accepted (never HS*).",
+    )
+    auth_required: bool = setting("AUTH_REQUIRED", False, flag, "Sign-in: refuse anonymous calls to the model routes.")
+    user_rate_limit_per_minute: int | None = setting(
+        "USER_RATE_LIMIT_PER_MINUTE",
+        None,
+        number(int, 1, 10**6),
+        "Requests per signed-in user per minute (default: RATE_LIMIT_PER_MINUTE).",
+    )
+    user_daily_tokens: int | None = setting(
+        "USER_DAILY_TOKENS",
+        None,
+        number(int, 1, 10**12),
+        "Tokens one signed-in user may use per UTC day (default: CLIENT_DAILY_TOKENS).",
+    )
+    turnstile_secret: str | None = setting(
+        "TURNSTILE_SECRET",
+        None,
+        text,
+        "Human check: the Turnstile widget's secret key (anonymous calls need a clearance).",
+        secret=True,
+    )
+    turnstile_site_key: str | None = setting(
+        "TURNSTILE_SITE_KEY", None, text, "Human check: the widget's site key, shown to the page by /api/health."
+    )
+    turnstile_verify_url: str = setting(
+        "TURNSTILE_VERIFY_URL", DEFAULT_TURNSTILE_VERIFY_URL, trusted_url, "Human check: Cloudflare's siteverify API."
+    )
+    clearance_secret: str | None = setting(
+        "CLEARANCE_SECRET",
+        None,
+        text,
+        "Human check: signs clearance tokens (32+ characters, the same on every instance).",
+        secret=True,
+    )
+    clearance_ttl: int = setting(
+        "CLEARANCE_TTL_SECONDS", 3600, number(int, 60, 86400), "Human check: how long a clearance token lasts."
+    )
+
     @classmethod
     def declared(cls) -> list[tuple[str, Any, str]]:
         """(variable, default, meaning) of every setting read from the environment."""
@@ -249,7 +319,13 @@ class Settings:
             raise ConfigError("Setting QUOTA_STORE_TIMEOUT_SECONDS must be at most half of REQUEST_DEADLINE_SECONDS.")
         if "GENERATE_FALLBACK_MODEL" not in env:
             values["generate_fallback_model"] = values["chat_default_model"]
+        _check_access(values)
         return cls(**values)
+
+    @property
+    def sign_in(self) -> bool:
+        """Signed-in users are verified (AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE are set)."""
+        return self.auth_jwks_url is not None
 
     def full_model(self, name: str) -> str:
         """A model's full id: an alias (MODEL_ALIASES) resolved, anything else as it is."""
@@ -265,3 +341,23 @@ class Settings:
 
     def with_changes(self, **changes) -> Settings:
         return replace(self, **changes)
+
+
+def _check_access(values: dict[str, Any]) -> None:
+    """Sign-in and the human check are on only when complete: half a configuration never opens a door."""
+    auth = [values["auth_jwks_url"], values["auth_issuer"], values["auth_audience"]]
+    if any(auth) and not all(auth):
+        raise ConfigError(
+            "Settings AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE turn sign-in on together: set all three."
+        )
+    if values["auth_required"] and not all(auth):
+        raise ConfigError("Setting AUTH_REQUIRED needs sign-in: set AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE.")
+    if values["turnstile_site_key"] and not values["turnstile_secret"]:
+        raise ConfigError(
+            "Setting TURNSTILE_SITE_KEY needs TURNSTILE_SECRET: the proxy must check what the widget hands out."
+        )
+    secret = values["clearance_secret"]
+    if values["turnstile_secret"] and (not secret or len(secret) < MIN_CLEARANCE_SECRET_CHARS):
+        raise ConfigError(
+            f"Setting CLEARANCE_SECRET ({MIN_CLEARANCE_SECRET_CHARS}+ characters) must be set with TURNSTILE_SECRET."
+        )

@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("shared.routes.table",),  # the route table: every route module, once
     ("shared.routes",),  # the routes, the model pipeline, the declaration type
     ("shared.scope",),  # one request's scope
-    ("shared.limits", "shared.upstreams", "shared.schemas"),  # spend control, upstream clients, request models
+    ("shared.auth", "shared.limits", "shared.upstreams", "shared.schemas"),  # who calls, spend, upstreams, bodies
     ("shared.http", "shared.cors", "shared.proxy_signature", "shared.credentials", "shared.log_redaction"),
     ("shared.redaction",),
     ("shared.settings", "shared.adapter", "shared.deadline", "shared.telemetry", "shared.tracing"),

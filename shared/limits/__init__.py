@@ -40,14 +40,12 @@ class Admission:
     headers: dict[str, str] | None = None
 
 
-_POLICY_NAMES = {"rate": "minute", "client_tokens": "day"}  # budget: never advertised
+_POLICY_NAMES = {"rate": "minute", "client_tokens": "day", "user_rate": "minute", "user_tokens": "day"}  # not budget
 
 
 def enabled(settings: Settings) -> bool:
-    return any(
-        v is not None
-        for v in (settings.rate_limit_per_minute, settings.client_daily_tokens, settings.daily_token_budget)
-    )
+    limits = (settings.rate_limit_per_minute, settings.client_daily_tokens, settings.daily_token_budget)
+    return any(v is not None for v in (*limits, settings.user_rate_limit_per_minute, settings.user_daily_tokens))
 
 
 def admit(
@@ -58,6 +56,7 @@ def admit(
     note: Callable[[str], None],
     at: float | None = None,
     also: Sequence[str] = (),
+    user: bool = False,
 ) -> Admission:
     """Charge one request: what it was charged and the RateLimit headers for its answer, or a
     ProxyError that carries them.
@@ -65,9 +64,10 @@ def admit(
     ``note`` is told which limit refused (or that the store was down), for the request's log.
     ``also`` names more identities charged the client's limits as well (a front proxy's
     signature, which a replay would reuse with any address), never advertised in the headers.
+    ``user``: the client is a signed-in user, counted by the user limits (``USER_*``).
     """
     at = now() if at is None else at
-    charges = charges_for(settings, client, tokens, at, also)
+    charges = charges_for(settings, client, tokens, at, also, user)
     if not charges:
         return Admission()
     try:
@@ -116,6 +116,8 @@ def give_back(settings: Settings, charges: Sequence[Charge], amounts: Sequence[i
 _REFUSALS = {
     "rate": errors.rate_limited,
     "client_tokens": errors.client_quota_exceeded,
+    "user_rate": errors.rate_limited,
+    "user_tokens": errors.client_quota_exceeded,
     "vouched_rate": errors.rate_limited,
     "vouched_tokens": errors.client_quota_exceeded,
     "budget": errors.budget_exhausted,
@@ -131,7 +133,7 @@ def rate_limit_headers(charges: Sequence[Charge], used: Sequence[int], at: float
         name = _POLICY_NAMES.get(charge.limit_name)
         if name is None:
             continue
-        unit = ';qu="tokens"' if charge.limit_name == "client_tokens" else ""
+        unit = ';qu="tokens"' if charge.limit_name.endswith("tokens") else ""
         policies.append(f'"{name}";q={charge.limit};w={charge.window}{unit}')
         states.append(f'"{name}";r={max(0, charge.limit - count)};t={max(0, int(charge.resets_at - at))}')
     if not policies:

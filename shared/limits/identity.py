@@ -30,16 +30,23 @@ def client_address(environ: Mapping, headers: Mapping[str, str], signed: bool) -
     return environ.get(CLIENT_IP_KEY) or environ.get("REMOTE_ADDR") or None
 
 
-@lru_cache(maxsize=4096)  # a warm instance sees the same clients again; parsing each time is not free
-def client_id(address: str | None) -> str:
-    """IPv4 as is; IPv6 per /64 (one subscriber's prefix: RFC 6177), IPv4-mapped as IPv4."""
+def ip_of(address: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address as an IP, or None when there is none usable."""
     if not address:
-        return UNKNOWN
+        return None
     try:
         # ip_interface: tolerates "192.168.0.1/32", as in the sample HTTP API event AWS documents
         # (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
-        ip = ipaddress.ip_interface(address.strip().strip("[]").split("%", 1)[0]).ip
+        return ipaddress.ip_interface(address.strip().strip("[]").split("%", 1)[0]).ip
     except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4096)  # a warm instance sees the same clients again; parsing each time is not free
+def client_id(address: str | None) -> str:
+    """IPv4 as is; IPv6 per /64 (one subscriber's prefix: RFC 6177), IPv4-mapped as IPv4."""
+    ip = ip_of(address)
+    if ip is None:
         return UNKNOWN
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:

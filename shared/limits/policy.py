@@ -23,7 +23,7 @@ PREFIX = "{hfproxy}"
 
 @dataclass(frozen=True)
 class Charge:
-    limit_name: str  # "rate", "client_tokens", "budget", "vouched_rate", "vouched_tokens": in logs and errors
+    limit_name: str  # "rate", "client_tokens", "user_rate", "user_tokens", "budget", "vouched_*": logs, errors
     key: str
     amount: int
     limit: int
@@ -39,17 +39,37 @@ class Charge:
         return max(1, int(self.resets_at - now + 0.999))
 
 
-def charges_for(settings: Settings, client: str, tokens: int, now: float, also: Sequence[str] = ()) -> list[Charge]:
+def user_limits(settings: Settings) -> tuple[int | None, int | None]:
+    """A signed-in user's requests a minute and tokens a day: ``USER_*``, else the per-client limits."""
+    rate, tokens = settings.user_rate_limit_per_minute, settings.user_daily_tokens
+    return (
+        settings.rate_limit_per_minute if rate is None else rate,
+        settings.client_daily_tokens if tokens is None else tokens,
+    )
+
+
+def charges_for(
+    settings: Settings, client: str, tokens: int, now: float, also: Sequence[str] = (), user: bool = False
+) -> list[Charge]:
     """The counters this request adds to, cheapest check first; empty when no limit is set.
 
     Each identity in ``also`` is held to the client's limits too (``vouched_rate``,
     ``vouched_tokens``): a verified Netlify signature does not cover the client address it comes
     with, so a captured one, replayed with a new address each time, still shares one allowance.
+    A signed-in ``user`` is held to the user limits on counters of its own (``user_rate``,
+    ``user_tokens``), whatever address it calls from.
     """
     minute = int(now // MINUTE) * MINUTE
     day = int(now // DAY) * DAY
     charges = []
-    for index, identity in enumerate((client, *also)):
+    if user:
+        who = pseudonym(client)
+        rate, daily = user_limits(settings)
+        if rate is not None:
+            charges.append(Charge("user_rate", f"{PREFIX}:user_rate:{minute}:{who}", 1, rate, MINUTE, minute + MINUTE))
+        if daily is not None:
+            charges.append(Charge("user_tokens", f"{PREFIX}:user_tokens:{day}:{who}", tokens, daily, DAY, day + DAY))
+    for index, identity in enumerate(() if user else (client, *also)):
         who, kind = pseudonym(identity), "" if index == 0 else "vouched_"
         if settings.rate_limit_per_minute is not None:
             limit = settings.rate_limit_per_minute

@@ -31,6 +31,7 @@ def handle(request: Request, scope: Scope) -> Response:
         "streaming": request.can_stream,  # whether "stream": true can stream on this platform
         "upstreams": upstreams,
         "limits": _limits(s),
+        "access": _access(s),
     }
     if request.query.get("deep", "").lower() in DEEP_VALUES:
         from shared.routes import health_deep
@@ -48,6 +49,16 @@ def _limits(s: Settings) -> dict:
         "budget_per_day": s.daily_token_budget,  # DAILY_TOKEN_BUDGET
         "store": s.quota_store,
         "fail_open": s.quota_fail_open,
+    }
+
+
+def _access(s: Settings) -> dict:
+    """Who may call the model routes (docs/limits.md); the page reads ``turnstile_site_key`` (public
+    by design: it is in every page that shows the widget) to show the human check."""
+    return {
+        "sign_in": ("required" if s.auth_required else "optional") if s.sign_in else "off",
+        "human_check": s.turnstile_secret is not None,
+        "turnstile_site_key": s.turnstile_site_key,
     }
 
 

@@ -62,7 +62,7 @@ def document(table: RouteTable) -> bytes:
         shape = "OpenAIError" if route.shape(path) == "openai" else "ErrorEnvelope"
         error_ref = {"$ref": f"#/components/schemas/{shape}"}
         ok: dict = {"application/json": {"schema": {}}}
-        if route.body is not None:
+        if route.model is not None:
             # each event's data: a JSON object (chunk, token, error) or the literal [DONE]
             ok["text/event-stream"] = {"schema": {"type": ["object", "string"]}}
         responses: dict = {"200": {"description": "The answer", "content": ok}}

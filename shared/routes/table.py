@@ -7,7 +7,7 @@ mode all read this table (docs/architecture.md, "Adding a route").
 
 from __future__ import annotations
 
-from shared.routes import chat, generate, health, models, openapi, predict, responses
+from shared.routes import chat, clearance, generate, health, models, openapi, predict, responses
 from shared.routes.route import RouteTable
 
 ROUTES = RouteTable.of(
@@ -20,5 +20,6 @@ ROUTES = RouteTable.of(
         models.ONE,
         health.ROUTE,
         openapi.ROUTE,
+        clearance.ROUTE,
     ]
 )
