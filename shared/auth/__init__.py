@@ -47,7 +47,7 @@ def who(request: Request, settings: Settings, address: str | None, deadline: Dea
             try:
                 from shared.auth import jwt_users
             except ImportError:
-                raise errors.ConfigError(
+                raise errors.misconfigured(
                     "Setting AUTH_JWKS_URL needs PyJWT and cryptography in the deployment (requirements-auth.txt)."
                 ) from None
             return Caller(USER, address, jwt_users.subject(credential, settings, deadline))

@@ -104,7 +104,7 @@ def confirm_human(turnstile_token: str, settings: Settings, address: str | None,
 def _mac(settings: Settings, expires: int, nonce: str, client: str) -> str:
     secret = settings.clearance_secret
     if not secret:
-        raise errors.ConfigError("Setting CLEARANCE_SECRET must be set with TURNSTILE_SECRET.")
+        raise errors.misconfigured("Setting CLEARANCE_SECRET must be set with TURNSTILE_SECRET.")
     message = f"{VERSION}.{expires}.{nonce}.{client}".encode()
     return _b64(hmac.new(secret.encode(), message, hashlib.sha256).digest())
 

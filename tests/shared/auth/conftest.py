@@ -1,0 +1,92 @@
+"""Fixtures for the access checks: a fake identity provider and a fake Turnstile siteverify, both
+real HTTP servers on 127.0.0.1, and settings that point the proxy at them."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from urllib.parse import parse_qs
+
+import pytest
+
+from shared.settings import Settings
+from tests.fakes import identity_provider
+from tests.fakes.http_server import FakeServer, Received, Reply
+from tests.fakes.identity_provider import AUDIENCE, ISSUER, IdentityProvider
+
+TURNSTILE_SECRET = "turnstile-secret-made-for-the-tests"
+GOOD_TURNSTILE_TOKEN = "turnstile-token-a-human-earned"
+SITE_KEY = "site-key-for-the-tests"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no JWKS cached (the cache is one per process, as deployed)."""
+    from shared.auth import jwks
+
+    monkeypatch.setattr(jwks, "_sets", {})
+
+
+@pytest.fixture(scope="session")
+def _idp_server() -> Iterator[FakeServer]:
+    server = FakeServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def idp(_idp_server: FakeServer) -> IdentityProvider:
+    """GIVEN an identity provider with fresh RSA, EC and Ed25519 keys, its JWKS on loopback."""
+    return identity_provider.start(_idp_server)
+
+
+@pytest.fixture
+def auth_settings(settings: Settings, idp: IdentityProvider) -> Settings:
+    """GIVEN sign-in on, pointed at the fake provider (its issuer and the app's audience)."""
+    return settings.with_changes(auth_jwks_url=idp.jwks_url, auth_issuer=ISSUER, auth_audience=AUDIENCE)
+
+
+def siteverify_answer(received: Received) -> Reply:
+    """Cloudflare's siteverify as documented: success only for the right secret and a good token."""
+    form = {k: v[0] for k, v in parse_qs(received.body.decode()).items()}
+    if form.get("secret") != TURNSTILE_SECRET:
+        return Reply(json={"success": False, "error-codes": ["invalid-input-secret"]})
+    if form.get("response") != GOOD_TURNSTILE_TOKEN:
+        return Reply(json={"success": False, "error-codes": ["invalid-input-response"]})
+    return Reply(
+        json={"success": True, "challenge_ts": "2026-01-01T00:00:00Z", "hostname": "app.example", "error-codes": []}
+    )
+
+
+@pytest.fixture(scope="session")
+def _siteverify_server() -> Iterator[FakeServer]:
+    server = FakeServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def siteverify(_siteverify_server: FakeServer) -> FakeServer:
+    """GIVEN a fake Turnstile siteverify API on loopback, fresh for this test."""
+    _siteverify_server.reset()
+    _siteverify_server.default = siteverify_answer
+    return _siteverify_server
+
+
+@pytest.fixture
+def clearance_settings(settings: Settings, siteverify: FakeServer) -> Settings:
+    """GIVEN the human check on (a widget secret, a clearance secret made for the test)."""
+    return settings.with_changes(
+        turnstile_secret=TURNSTILE_SECRET,
+        turnstile_site_key=SITE_KEY,
+        turnstile_verify_url=siteverify.url + "/turnstile/v0/siteverify",
+        clearance_secret="clearance-secret-made-for-the-tests-0123456789",
+    )
+
+
+def closed_port_url(path: str) -> str:
+    """A loopback URL where nothing listens: connecting is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}{path}"
