@@ -26,7 +26,7 @@ $(VENV)/.runtime: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt requirements-otel.txt | $(BIN)/python
+$(VENV)/.dev: requirements.txt requirements-dev.txt requirements-otel.txt requirements-auth.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
@@ -101,6 +101,8 @@ LAMBDA_PLATFORM ?= manylinux2014_x86_64
 # On AWS the spend limits count in DynamoDB (boto3, the runtime's): redis-py (~5 MB) stays out of
 # the zip. QUOTA_STORE=redis on Lambda then answers server_misconfigured, naming the package.
 LAMBDA_LEAVE_OUT := redis
+# Optional requirement files added to the bundle, e.g. LAMBDA_EXTRAS=requirements-auth.txt (sign-in).
+LAMBDA_EXTRAS ?=
 LAMBDA_PYTHON_VERSION ?= 3.12
 
 build-HfProxyFunction:
@@ -110,6 +112,7 @@ build-HfProxyFunction:
 	cp -R functions/__init__.py functions/aws_lambda "$(ARTIFACTS_DIR)/functions/"
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -prune -exec rm -rf {} +
 	grep -v -E '^($(LAMBDA_LEAVE_OUT))==' requirements.txt > "$(ARTIFACTS_DIR)/.requirements.txt"
+	$(if $(LAMBDA_EXTRAS),cat $(LAMBDA_EXTRAS) >> "$(ARTIFACTS_DIR)/.requirements.txt")
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-compile --target "$(ARTIFACTS_DIR)" \
 		--platform $(LAMBDA_PLATFORM) --implementation cp --python-version $(LAMBDA_PYTHON_VERSION) \
 		--only-binary=:all: -r "$(ARTIFACTS_DIR)/.requirements.txt"
