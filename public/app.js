@@ -8,6 +8,10 @@ const ROUTES = {
 };
 const TIMEOUT_MS = 30000; // a little above the proxy's own 25 s deadline: the proxy answers first
 const conversation = []; // finished chat turns ({role, content}), sent back with each new question
+// The human check (docs/limits.md): when the proxy names a Turnstile site key, the widget's token is
+// exchanged at api/clearance for a clearance, sent as X-Clearance on every model call.
+const TURNSTILE_SCRIPT = "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit";
+const humanCheck = { needed: false, clearance: null, widget: null };
 
 const $ = (id) => document.getElementById(id);
 
@@ -202,9 +206,15 @@ async function ask(event) {
   $("send").disabled = true;
   show({ status: "Asking the model…" });
   try {
+    if (humanCheck.needed && !humanCheck.clearance) {
+      show({ error: "Complete the human check first (above the Send button)." });
+      return;
+    }
+    const headers = { "Content-Type": "application/json", Accept: "text/event-stream, application/json" };
+    if (humanCheck.clearance) headers["X-Clearance"] = humanCheck.clearance;
     const resp = await fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "text/event-stream, application/json" },
+      headers,
       body: JSON.stringify(body),
       signal: controller.signal,
     });
@@ -248,6 +258,7 @@ async function ask(event) {
       const wait = Number.parseInt(resp.headers.get("Retry-After") || "", 10);
       const retry = Number.isFinite(wait) && wait > 0 ? ` Try again in ${wait} s.` : "";
       const code = data && (data.code || (data.error && data.error.code));
+      if (code === "clearance_required" || code === "clearance_invalid") askHumanAgain();
       show({
         status: `Failed (HTTP ${resp.status}${code ? `, ${code}` : ""}).${retry}`,
         error: sentence,
@@ -265,6 +276,58 @@ async function ask(event) {
     clearTimeout(timer);
     $("send").disabled = false;
   }
+}
+
+// Turnstile, rendered explicitly once its script has loaded
+// (https://developers.cloudflare.com/turnstile/get-started/client-side-rendering/).
+function startHumanCheck(siteKey) {
+  humanCheck.needed = true;
+  $("human-check").hidden = false;
+  const script = document.createElement("script");
+  script.src = TURNSTILE_SCRIPT;
+  script.async = true;
+  script.addEventListener("load", () => {
+    humanCheck.widget = window.turnstile.render("#turnstile-widget", {
+      sitekey: siteKey,
+      callback: getClearance,
+      "expired-callback": () => setHumanStatus("The check expired; confirm again."),
+      "error-callback": () => setHumanStatus("The check could not run; reload the page to try again."),
+    });
+  });
+  script.addEventListener("error", () => setHumanStatus("The human check could not load; check your connection."));
+  document.head.append(script);
+}
+
+function setHumanStatus(text) {
+  $("human-check-status").textContent = text;
+}
+
+async function getClearance(token) {
+  setHumanStatus("Checking…");
+  try {
+    const resp = await fetch("api/clearance", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ token }),
+    });
+    const data = await resp.json().catch(() => null);
+    if (resp.ok && data && typeof data.clearance === "string") {
+      humanCheck.clearance = data.clearance;
+      setHumanStatus("Confirmed: you can ask the models.");
+      return;
+    }
+    setHumanStatus(errorSentence(data) || `The check failed (HTTP ${resp.status}).`);
+  } catch {
+    setHumanStatus("Could not reach the proxy; check your connection.");
+  }
+  if (window.turnstile && humanCheck.widget !== null) window.turnstile.reset(humanCheck.widget);
+}
+
+// The proxy refused the clearance (expired, or this device's address changed): check again.
+function askHumanAgain() {
+  humanCheck.clearance = null;
+  setHumanStatus("Confirm you are a person again to continue.");
+  if (window.turnstile && humanCheck.widget !== null) window.turnstile.reset(humanCheck.widget);
 }
 
 async function getHealth(query) {
@@ -332,6 +395,8 @@ async function loadDeployment() {
   showMode(health);
   showChatModels(health);
   if (!health) return;
+  const siteKey = health.access && health.access.turnstile_site_key;
+  if (typeof siteKey === "string" && siteKey) startHumanCheck(siteKey);
   try {
     const deep = await getHealth("?deep=1");
     showRouteStates(deep && deep.deep);

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from urllib.parse import parse_qs
 
 import pytest
 
 from shared.settings import Settings
 from tests.fakes import identity_provider
-from tests.fakes.http_server import FakeServer, Received, Reply
+from tests.fakes.http_server import FakeServer
 from tests.fakes.identity_provider import AUDIENCE, ISSUER, IdentityProvider
-
-TURNSTILE_SECRET = "turnstile-secret-made-for-the-tests"
-GOOD_TURNSTILE_TOKEN = "turnstile-token-a-human-earned"
-SITE_KEY = "site-key-for-the-tests"
+from tests.fakes.turnstile import SECRET as TURNSTILE_SECRET
+from tests.fakes.turnstile import SITE_KEY, siteverify_answer
 
 
 @pytest.fixture(autouse=True)
@@ -44,18 +41,6 @@ def idp(_idp_server: FakeServer) -> IdentityProvider:
 def auth_settings(settings: Settings, idp: IdentityProvider) -> Settings:
     """GIVEN sign-in on, pointed at the fake provider (its issuer and the app's audience)."""
     return settings.with_changes(auth_jwks_url=idp.jwks_url, auth_issuer=ISSUER, auth_audience=AUDIENCE)
-
-
-def siteverify_answer(received: Received) -> Reply:
-    """Cloudflare's siteverify as documented: success only for the right secret and a good token."""
-    form = {k: v[0] for k, v in parse_qs(received.body.decode()).items()}
-    if form.get("secret") != TURNSTILE_SECRET:
-        return Reply(json={"success": False, "error-codes": ["invalid-input-secret"]})
-    if form.get("response") != GOOD_TURNSTILE_TOKEN:
-        return Reply(json={"success": False, "error-codes": ["invalid-input-response"]})
-    return Reply(
-        json={"success": True, "challenge_ts": "2026-01-01T00:00:00Z", "hostname": "app.example", "error-codes": []}
-    )
 
 
 @pytest.fixture(scope="session")

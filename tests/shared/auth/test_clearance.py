@@ -12,7 +12,10 @@ import pytest
 from shared.auth import clearance
 from tests.conftest import client_for, post_json
 from tests.fakes.http_server import Reply
-from tests.shared.auth.conftest import GOOD_TURNSTILE_TOKEN, SITE_KEY, TURNSTILE_SECRET, closed_port_url
+from tests.fakes.turnstile import GOOD_TOKEN as GOOD_TURNSTILE_TOKEN
+from tests.fakes.turnstile import SECRET as TURNSTILE_SECRET
+from tests.fakes.turnstile import SITE_KEY
+from tests.shared.auth.conftest import closed_port_url
 from tests.shared.auth.test_sign_in import GENERATE
 
 ADDRESS = "203.0.113.7"
