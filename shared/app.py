@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from shared import adapter, cors, errors, log_redaction
-from shared.auth import who
 from shared.credentials import ENVIRONMENT, TokenSource
 from shared.deadline import Deadline
 from shared.http import Request, Response, reason
@@ -151,6 +150,8 @@ class ProxyApp:
             if signed:  # what the signature covers, counted too: a replayed one cannot buy fresh allowances
                 scope.vouched_by = request.headers.get(HEADER)
             if route.model is not None:  # a paid call: a signed-in user, or an (if asked, cleared) address
+                from shared.auth import who  # imported by the first model request, not by a cold health check
+
                 scope.caller = who(request, settings, scope.address, scope.deadline)
             routed = True
             response = self._run(route, request, scope)

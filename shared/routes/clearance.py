@@ -12,11 +12,7 @@ from __future__ import annotations
 from shared import errors
 from shared.http import Request, Response
 from shared.routes.route import Route
-from shared.schemas import validate
-from shared.schemas.limits import Limits
 from shared.scope import Scope
-
-_NO_CAPS = Limits(max_tokens=0, max_prompt_chars=0)  # the body's own bounds are all it has
 
 
 def handle(request: Request, scope: Scope) -> Response:
@@ -24,9 +20,12 @@ def handle(request: Request, scope: Scope) -> Response:
     if not settings.turnstile_secret:
         raise errors.clearance_off()
     from shared.auth import clearance
+    from shared.schemas import validate
     from shared.schemas.clearance import ClearanceRequest
+    from shared.schemas.limits import Limits
 
-    body = validate(ClearanceRequest, request.json(settings.max_body_bytes), _NO_CAPS)
+    no_caps = Limits(max_tokens=0, max_prompt_chars=0)  # the body's own bounds are all it has
+    body = validate(ClearanceRequest, request.json(settings.max_body_bytes), no_caps)
     clearance.confirm_human(body.token, settings, scope.address, scope.deadline)
     token, expires = clearance.issue(settings, scope.client)
     return Response.json(
