@@ -101,13 +101,6 @@ class FunctionTool(Function):
     type: Literal["function"]
 
 
-class NamedFunction(BaseModel):
-    model_config = Strict
-
-    type: Literal["function"]
-    name: StrictStr
-
-
 class TextFormat(BaseModel):
     model_config = Strict
 
@@ -143,7 +136,7 @@ class ResponsesRequest(BaseModel):
     max_output_tokens: Annotated[StrictInt, Field(ge=1)] | None = None
     stream: StrictBool = False
     tools: list[dict[str, Any]] | None = None
-    tool_choice: Literal["auto", "none", "required"] | NamedFunction | None = None
+    tool_choice: Literal["auto", "none", "required"] | FunctionTool | None = None  # {"type": "function", "name"}
     parallel_tool_calls: StrictBool | None = None
     text: Text | None = None
     reasoning: Reasoning | None = None
