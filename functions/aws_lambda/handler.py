@@ -78,7 +78,8 @@ def lambda_handler(event: dict, context) -> dict:
             return _as_base64(answered)
         refused = _unreadable(event)  # raised while serverless-wsgi translates the event
     # Built by the core like every answer: envelope, CORS, X-Request-Id, one record.
-    error = app.refusal(refused, _origin(event), context.aws_request_id)
+    path = event.get("rawPath") or event.get("path") or ""
+    error = app.refusal(refused, _origin(event), context.aws_request_id, path if isinstance(path, str) else "")
     return {"statusCode": error.status, "headers": error.headers, "body": error.body.decode()}
 
 
