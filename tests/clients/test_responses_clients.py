@@ -4,65 +4,21 @@ APIs, changed only in base URL: against the local server (live and demo), the La
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
-from pathlib import Path
 
 import openai
 import pytest
 from huggingface_hub import InferenceClient
-from werkzeug.serving import make_server
 
-import shared.app
-from functions.aws_lambda import handler
 from functions.local.server import serve
 from shared.app import ProxyApp
-from shared.settings import Settings
-from tests.clients.conftest import _LambdaBridge
+from tests.clients.conftest import serving
 from tests.conftest import TEST_TOKEN
 from tests.fakes import hf_chat, hf_responses
 from tests.fakes.http_server import Reply, running
 from tests.leaks.forms import leaked
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _env(monkeypatch, settings: Settings) -> None:
-    for name, value in {
-        "HF_TOKEN": TEST_TOKEN,
-        "HF_CHAT_URL": settings.hf_chat_url,
-        "HF_RESPONSES_URL": settings.hf_responses_url,
-        "MODEL_ALIASES": "qwen=Qwen/Qwen2.5-7B-Instruct",
-    }.items():
-        monkeypatch.setenv(name, value)
-
-
-@contextmanager
-def serving(kind: str, settings: Settings, monkeypatch) -> Iterator[str]:
-    """The proxy's /api/v1 base URL, run as ``kind``: the local server (live or demo), the Lambda
-    handler behind its bridge (buffered streams), or the Vercel entry (api/index.py)."""
-    if kind in ("live", "demo"):
-        served = settings if kind == "live" else Settings(demo_mode=True, demo_word_delay=0.0)
-        with running(serve(ProxyApp(served), port=0)) as url:
-            yield url + "/api/v1"
-        return
-    _env(monkeypatch, settings)
-    if kind == "lambda":
-        handler.app.configure(None)
-        with running(ThreadingHTTPServer(("127.0.0.1", 0), _LambdaBridge)) as url:
-            yield url + "/api/v1"
-        handler.app.configure(None)
-        return
-    spec = importlib.util.spec_from_file_location("vercel_entry_responses", ROOT / "api" / "index.py")
-    entry = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(entry)
-    shared.app.app.configure(None)
-    with running(make_server("127.0.0.1", 0, entry.app, threaded=True)) as url:
-        yield url + "/api/v1"
-    shared.app.app.configure(None)
 
 
 @pytest.fixture(params=["live", "demo", "lambda", "vercel"])
@@ -196,14 +152,17 @@ def test_a_failure_part_way_through_a_chat_stream_raises_the_proxys_sentence(liv
     assert (failed.value.message, failed.value.code) == expected
 
 
-def test_huggingface_hub_chat_without_a_model_gets_the_default(chat_settings, upstream):
+def test_huggingface_hub_chat_without_a_model_gets_the_default(live_base, responses_settings, upstream):
+    kind, url = live_base
     # GIVEN InferenceClient pointed at the proxy with no model: it sends its placeholder, "dummy"
-    with running(serve(ProxyApp(chat_settings), port=0)) as url:
-        client = InferenceClient(base_url=url + "/api", api_key="sk-client")
-        answer = client.chat_completion([{"role": "user", "content": "Hello"}])
-    # THEN the server's default chat model answered
-    assert answer.choices[0].message.content == "echo: Hello"
-    assert upstream.received[-1].json()["model"] == chat_settings.chat_default_model
+    # (huggingface_hub src/huggingface_hub/inference/_providers/hf_inference.py)
+    client = InferenceClient(base_url=url.removesuffix("/v1"), api_key="sk-client")
+    plain = client.chat_completion([{"role": "user", "content": "Hello"}])
+    streamed = client.chat_completion([{"role": "user", "content": "Hi"}], stream=True)
+    # THEN the server's default chat model answered, plain and streamed
+    assert plain.choices[0].message.content == "echo: Hello"
+    assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == "echo: Hi"
+    assert [r.json()["model"] for r in upstream.received] == [responses_settings.chat_default_model] * 2
 
 
 def test_no_token_in_any_responses_answer_or_event(responses_settings, upstream):
