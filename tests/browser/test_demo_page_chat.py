@@ -9,7 +9,6 @@ first token.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -176,8 +175,7 @@ def test_the_responses_route_streams_and_keeps_the_conversation(site, page, resp
 
     # GIVEN the router's Responses API writing its first word, then held (data-only events, as the
     # router writes them: the page reads each event's type from its data)
-    reply = hf_responses.stream(["Drink", " water", " often."])
-    reply.stream.insert(5, threading.Event())  # held after the first delta
+    reply = hf_responses.stream(["Drink", " water", " often."], hold_after=1)  # held after the first delta
     upstream.enqueue(reply)
     page.goto(site(responses_settings))
     # WHEN a person picks the Responses route and asks

@@ -13,6 +13,7 @@ that fails is answered 200 with that failed Response. ``named=True`` writes Open
 from __future__ import annotations
 
 import json
+import threading
 
 from tests.fakes.http_server import Received, Reply
 
@@ -76,9 +77,11 @@ def stream(
     failure: str = "response.failed",
     named: bool = False,
     message: str = CRASH,
+    hold_after: int | None = None,
 ) -> Reply:
     """A Responses stream of one message, one delta per piece; after ``fail_after`` deltas the
-    stream fails with ``failure`` (the router's ``response.failed``, or OpenAI's ``error`` event)."""
+    stream fails with ``failure`` (the router's ``response.failed``, or OpenAI's ``error`` event);
+    after ``hold_after`` deltas it is held by a gate (``hf_chat.gate_of``) until a test sets it."""
     text = "".join(pieces)
     where = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
     started = {**response("", model), "status": "in_progress", "output": []}
@@ -108,6 +111,8 @@ def stream(
             else:
                 out.append(event("response.failed", number, named, response=failed(model, message)))
             return Reply(stream=out, content_type="text/event-stream")
+        if hold_after is not None and index == hold_after:
+            out.append(threading.Event())
         out.append(event("response.output_text.delta", 4 + index, named, **where, delta=piece))
     n = 4 + len(pieces)
     out += [

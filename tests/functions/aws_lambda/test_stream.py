@@ -74,8 +74,7 @@ def test_the_first_event_reaches_the_client_before_the_upstream_has_finished(str
     if api == "chat":
         reply, path, body = hf_chat.words_stream(["Drink", " water"], gate_after=1), "/api/chat", QUESTION
     else:
-        reply = hf_responses.stream(["Drink", " water"])
-        reply.stream.insert(4, threading.Event())  # held after the first delta
+        reply = hf_responses.stream(["Drink", " water"], hold_after=1)  # held after the first delta
         path, body = "/api/v1/responses", {"input": "Water?", "stream": True}
     upstream.enqueue(reply)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

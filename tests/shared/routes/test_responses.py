@@ -5,7 +5,6 @@ the deadline, and no token in any answer or event."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
@@ -15,7 +14,7 @@ from shared.adapter import CAN_STREAM_KEY
 from shared.app import ProxyApp
 from shared.upstreams import sse
 from tests.conftest import TEST_TOKEN, client_for, post_json
-from tests.fakes import hf_responses
+from tests.fakes import hf_chat, hf_responses
 from tests.fakes.http_server import Reply
 from tests.leaks.forms import leaked
 
@@ -199,9 +198,8 @@ def test_a_stream_that_stops_before_its_final_event_is_interrupted(api, upstream
 def test_a_stalled_stream_ends_with_a_timeout_event_at_the_deadline(responses_settings, upstream):
     # GIVEN a 0.5 s deadline and a router that stalls after its first delta
     client = Client(ProxyApp(responses_settings.with_changes(request_deadline=0.5, deadline_margin=0)))
-    reply = hf_responses.stream(["Hel", "lo"])
-    gate = threading.Event()
-    reply.stream.insert(5, gate)
+    reply = hf_responses.stream(["Hel", "lo"], hold_after=1)
+    gate = hf_chat.gate_of(reply)
     upstream.enqueue(reply)
     started = time.monotonic()
     try:
