@@ -123,7 +123,7 @@ def _each_item(value: object) -> object:
         return value
     items = []
     for index, item in enumerate(value):
-        kind = item.get("type", "message") if isinstance(item, dict) else None
+        kind = (item.get("type") or "message") if isinstance(item, dict) else None
         model = _ITEMS.get(kind) if isinstance(kind, str) else None
         if model is None or not isinstance(item, dict):
             raise ValueError(
