@@ -116,22 +116,24 @@ async function* serverEvents(body) {
 async function streamInto(answer, body) {
   let text = "";
   for await (const event of serverEvents(body)) {
-    if (event.type === "error") {
-      // our envelope {"error": "<sentence>", "code"} on /api/chat; OpenAI's error event elsewhere
-      const envelope = parseJson(event.data);
-      return { text, error: errorSentence(envelope) || "The model failed while answering.", code: envelope && envelope.code };
-    }
     if (event.data.trim() === "[DONE]") return { text };
-    if (event.type === "response.completed") return { text }; // the Responses API's last event
-    if (event.type === "response.output_text.delta") {
-      const delta = parseJson(event.data);
-      if (delta && typeof delta.delta === "string") {
-        text += delta.delta;
-        answer.append(delta.delta);
+    const chunk = parseJson(event.data);
+    // The Responses API names each event in its data's "type" too; the router writes no `event:`
+    // line (huggingface/responses.js), OpenAI and the demo do.
+    const type = event.type === "message" && chunk && typeof chunk.type === "string" ? chunk.type : event.type;
+    if (type === "error") {
+      // our envelope {"error": "<sentence>", "code"} on /api/chat; OpenAI's error event elsewhere
+      return { text, error: errorSentence(chunk) || "The model failed while answering.", code: chunk && chunk.code };
+    }
+    // the Responses API's last event (incomplete: the length cap was reached; the text stands)
+    if (type === "response.completed" || type === "response.incomplete") return { text };
+    if (type === "response.output_text.delta") {
+      if (chunk && typeof chunk.delta === "string") {
+        text += chunk.delta;
+        answer.append(chunk.delta);
       }
       continue;
     }
-    const chunk = parseJson(event.data);
     if (chunk && chunk.error) {
       const sentence = typeof chunk.error === "string" ? chunk.error : chunk.error.message;
       return { text, error: typeof sentence === "string" ? sentence : "The model failed while answering." };

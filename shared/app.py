@@ -115,15 +115,17 @@ class ProxyApp:
         start_response(status_line, list(response.headers.items()))
         return [response.body]
 
-    def refusal(self, error: errors.ProxyError, origin: str | None, request_id: str | None = None) -> Response:
-        """An adapter's own refusal (a Lambda event it cannot read, a request line the local
-        server refuses), built as every other answer is: envelope, CORS, ``X-Request-Id``, record."""
+    def refusal(
+        self, error: errors.ProxyError, origin: str | None, request_id: str | None = None, path: str = ""
+    ) -> Response:
+        """An adapter's own refusal (a Lambda event it cannot read, a body the local server refuses),
+        built as every other answer is: the path's error shape, CORS, ``X-Request-Id``, one record."""
         request_id = request_id or uuid.uuid4().hex
-        response = Response.from_error(error)
+        response = Response.from_error(error, self.routes.error_shape(path.split("?", 1)[0].rstrip("/")))
         request = Request({"HTTP_ORIGIN": origin} if origin else {})
         self._finish_headers(response, request, request_id)
         response.headers["Content-Length"] = str(len(response.body))
-        self.telemetry.record(RequestRecord(request_id, "", "", status=error.status, code=error.code))
+        self.telemetry.record(RequestRecord(request_id, "", path, status=error.status, code=error.code))
         return response
 
     def _finish_headers(self, response: Response, request: Request, request_id: str) -> None:

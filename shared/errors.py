@@ -291,11 +291,15 @@ def space_error(message: str | None) -> ProxyError:
     return ProxyError(502, "space_error", f"The Llama Space failed to answer{why}")
 
 
-def space_api_name_unknown(name: str, listed: list[str] | None) -> ProxyError:
+def _listed(listed: list[str] | None) -> str:
+    """What a Space's /info says it serves, in words."""
     if listed is None:
-        known = "its /info could not be read"
-    else:
-        known = "its /info lists " + (", ".join(f"/{n}" for n in listed) if listed else "no named endpoints")
+        return "its /info could not be read"
+    return "its /info lists " + (", ".join(f"/{n}" for n in listed) if listed else "no named endpoints")
+
+
+def space_api_name_unknown(name: str, listed: list[str] | None) -> ProxyError:
+    known = _listed(listed)
     return ProxyError(
         502,
         "space_api_name_unknown",
@@ -305,10 +309,7 @@ def space_api_name_unknown(name: str, listed: list[str] | None) -> ProxyError:
 
 def space_api_name_ambiguous(listed: list[str] | None) -> ProxyError:
     """LLAMA_SPACE_API_NAME is unset and /info does not name exactly one endpoint to call."""
-    if listed is None:
-        known = "its /info could not be read"
-    else:
-        known = "its /info lists " + (", ".join(f"/{n}" for n in listed) if listed else "no named endpoints")
+    known = _listed(listed)
     return ProxyError(
         502,
         "space_api_name_ambiguous",

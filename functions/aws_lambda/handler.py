@@ -4,7 +4,7 @@ serverless-wsgi turns API Gateway HTTP API (payload 2.0), REST API (1.0) and Fun
 into WSGI calls on the core (https://github.com/logandk/serverless-wsgi). The adapter adds only
 what Lambda knows: the time left (so the core answers before Lambda kills it), the request id, and
 the token source that also reads Secrets Manager (:mod:`functions.aws_lambda.secret`).
-Each invocation writes one line: powertools' EMF metrics document, which also carries the core's
+Each request writes one line: powertools' EMF metrics document, which also carries the core's
 request record (sizes, statuses, latencies; never bodies or tokens) as metadata, queryable in
 CloudWatch Logs Insights (https://docs.powertools.aws.dev/lambda/python/latest/core/metrics/#adding-metadata).
 A separate Logger line per request cost as much as the rest of the adapter (``make bench``);
@@ -14,6 +14,7 @@ Logger keeps the warnings and errors, with the Lambda context and correlation id
 from __future__ import annotations
 
 import base64
+import threading
 
 import serverless_wsgi
 from aws_lambda_powertools import Logger, Metrics
@@ -32,19 +33,28 @@ metrics = Metrics(namespace="hfproxy", service="hfproxy")
 
 
 class PowertoolsTelemetry:
+    """One EMF document per request, written when its record is: the metrics and the record as
+    metadata, added and flushed under one lock. ``Metrics`` is one object per process, and a process
+    serving several invocations at once (Lambda Managed Instances; the suite's concurrency test)
+    would otherwise flush one request's metrics with another's, or find them already flushed
+    (powertools' "Must contain at least one metric")."""
+
+    _lock = threading.Lock()
+
     def record(self, record: RequestRecord) -> None:
-        for key, value in record.fields().items():
-            metrics.add_metadata(key=key, value=value)
-        metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
-        if record.upstream_status is not None:
-            metrics.add_metric(name=f"Upstream{record.upstream_status // 100}xx", unit=MetricUnit.Count, value=1)
-            metrics.add_metric(name="UpstreamLatency", unit=MetricUnit.Milliseconds, value=record.upstream_ms or 0)
+        with self._lock:
+            for key, value in record.fields().items():
+                metrics.add_metadata(key=key, value=value)
+            metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+            if record.upstream_status is not None:
+                metrics.add_metric(name=f"Upstream{record.upstream_status // 100}xx", unit=MetricUnit.Count, value=1)
+                metrics.add_metric(name="UpstreamLatency", unit=MetricUnit.Milliseconds, value=record.upstream_ms or 0)
+            metrics.flush_metrics()
 
 
 app = ProxyApp(telemetry=PowertoolsTelemetry(), token_source=SECRETS_MANAGER)
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict, context) -> dict:
     budget = context.get_remaining_time_in_millis() / 1000
@@ -78,7 +88,8 @@ def lambda_handler(event: dict, context) -> dict:
             return _as_base64(answered)
         refused = _unreadable(event)  # raised while serverless-wsgi translates the event
     # Built by the core like every answer: envelope, CORS, X-Request-Id, one record.
-    error = app.refusal(refused, _origin(event), context.aws_request_id)
+    path = event.get("rawPath") or event.get("path") or ""
+    error = app.refusal(refused, _origin(event), context.aws_request_id, path if isinstance(path, str) else "")
     return {"statusCode": error.status, "headers": error.headers, "body": error.body.decode()}
 
 

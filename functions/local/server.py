@@ -49,9 +49,9 @@ def _core(wsgi_app) -> ProxyApp:
     return getattr(wsgi_app, "app", wsgi_app)
 
 
-def _refusal(wsgi_app, error: errors.ProxyError, origin: str | None = None) -> bytes:
+def _refusal(wsgi_app, error: errors.ProxyError, origin: str | None = None, path: str = "") -> bytes:
     """The server's own refusals are built by the core like every answer (envelope, CORS, X-Request-Id)."""
-    return wire.error_bytes(_core(wsgi_app).refusal(error, origin))
+    return wire.error_bytes(_core(wsgi_app).refusal(error, origin, path=path))
 
 
 def _body_limit(wsgi_app) -> int:
@@ -94,7 +94,7 @@ class _Handler(WSGIRequestHandler):
         headers = getattr(self, "headers", None)
         origin = headers.get("Origin") if headers is not None and not headers.defects else None
         try:
-            self.wfile.write(_refusal(self.server.get_app(), error, origin))
+            self.wfile.write(_refusal(self.server.get_app(), error, origin, getattr(self, "path", "")))
         except OSError:
             pass
 

@@ -36,19 +36,7 @@ def _model(s: Settings, model: str) -> dict:
 
 
 ROUTE = Route(
-    "models",
-    paths=(),
-    openai_paths=("/api/models", "/api/v1/models"),
-    handler=handle,
-    method="GET",
-    summary="The chat allowlist (OpenAI list)",
+    "models", (), handle, "GET", ("/api/models", "/api/v1/models"), summary="The chat allowlist (OpenAI list)"
 )
-ONE = Route(
-    "model",
-    paths=(),
-    openai_paths=("/api/models/", "/api/v1/models/"),
-    handler=retrieve,
-    method="GET",
-    summary="One allowed model (OpenAI model object); ids contain a slash",
-    prefix=True,
-)
+# ids contain a slash: a prefix route ("/api/v1/models/" serves "/api/v1/models/{id}")
+ONE = Route("model", (), retrieve, "GET", ("/api/models/", "/api/v1/models/"), summary="One allowed model", prefix=True)

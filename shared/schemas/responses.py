@@ -19,7 +19,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from shared.schemas.base import Number, Strict
 from shared.schemas.chat import Function
@@ -35,6 +45,7 @@ class TextPart(BaseModel):
     type: Literal["input_text", "output_text", "text"]
     text: StrictStr
     annotations: list[dict[str, Any]] | None = None  # output_text parts echo them back; not forwarded
+    logprobs: list[dict[str, Any]] | None = None  # likewise (the router accepts them: responses.js #25)
 
 
 class MessageItem(BaseModel):
@@ -93,19 +104,55 @@ class FunctionCallOutputItem(BaseModel):
 
 
 Item = MessageItem | FunctionCallItem | FunctionCallOutputItem
+_ITEMS: dict[str, type[BaseModel]] = {
+    "message": MessageItem,
+    "function_call": FunctionCallItem,
+    "function_call_output": FunctionCallOutputItem,
+}
+_TEXT_PARTS = ("input_text", "output_text", "text")
+
+
+def _named(kind: object) -> str:
+    return f"'{kind}'" if isinstance(kind, str) else "these"
+
+
+def _each_item(value: object) -> object:
+    """A list of items is checked item by item, by type, so a refusal is one sentence naming the
+    item (pydantic's own error for a union of item types lists every member's complaint)."""
+    if not isinstance(value, list):
+        return value
+    items = []
+    for index, item in enumerate(value):
+        kind = (item.get("type") or "message") if isinstance(item, dict) else None
+        model = _ITEMS.get(kind) if isinstance(kind, str) else None
+        if model is None or not isinstance(item, dict):
+            raise ValueError(
+                f"item {index}: {_named(kind)} items are refused; send message, function_call or "
+                "function_call_output items"
+            )
+        content = item.get("content")
+        for part_index, part in enumerate(content if kind == "message" and isinstance(content, list) else []):
+            part_kind = part.get("type") if isinstance(part, dict) else None
+            if part_kind not in _TEXT_PARTS:
+                refused = _named(part_kind)
+                raise ValueError(
+                    f"item {index}, part {part_index}: only text parts are accepted, {refused} parts are refused"
+                )
+        try:
+            items.append(model.model_validate(item))
+        except ValidationError as exc:
+            found = exc.errors(include_url=False, include_input=False, include_context=False)
+            # a content that is neither a string nor parts: the parts' complaint says more
+            first = next((e for e in found if "str" not in e["loc"]), found[0])
+            where = ".".join(str(p) for p in first["loc"] if not str(p).startswith("list["))
+            raise ValueError(f"item {index}: {where}: {first['msg']}") from None
+    return items
 
 
 class FunctionTool(Function):
     """A function tool: chat's function declaration, flat (``{"type": "function", "name", ...}``)."""
 
     type: Literal["function"]
-
-
-class NamedFunction(BaseModel):
-    model_config = Strict
-
-    type: Literal["function"]
-    name: StrictStr
 
 
 class TextFormat(BaseModel):
@@ -136,14 +183,14 @@ class ResponsesRequest(BaseModel):
     model_config = Strict
 
     model: StrictStr | None = None
-    input: StrictStr | list[Item]
+    input: Annotated[StrictStr | list[Item], BeforeValidator(_each_item)]
     instructions: StrictStr | None = None
     temperature: Annotated[Number, Field(ge=0, le=2)] | None = None
     top_p: Annotated[Number, Field(ge=0, le=1)] | None = None
     max_output_tokens: Annotated[StrictInt, Field(ge=1)] | None = None
     stream: StrictBool = False
     tools: list[dict[str, Any]] | None = None
-    tool_choice: Literal["auto", "none", "required"] | NamedFunction | None = None
+    tool_choice: Literal["auto", "none", "required"] | FunctionTool | None = None  # {"type": "function", "name"}
     parallel_tool_calls: StrictBool | None = None
     text: Text | None = None
     reasoning: Reasoning | None = None

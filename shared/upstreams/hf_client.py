@@ -35,9 +35,6 @@ from shared.upstreams.plan import Answer
 CHAT = "hf-router-chat"  # https://huggingface.co/docs/inference-providers/tasks/chat-completion
 TEXT_GENERATION = "hf-inference"  # router.huggingface.co/hf-inference/models/{id}
 RESPONSES = "hf-router-responses"  # https://huggingface.co/docs/inference-providers/guides/responses-api
-# A Responses stream ends with one of these; there is no [DONE]
-# (https://platform.openai.com/docs/api-reference/responses-streaming).
-RESPONSE_FINAL = frozenset({"response.completed", "response.failed", "response.incomplete"})
 DEFAULT_RETRY_AFTER = 20
 MAX_LOADING_WAIT = 30.0  # never wait longer than this for one loading announcement
 MAX_ATTEMPTS = 3
@@ -69,18 +66,6 @@ BAD_TOKEN = re.compile(
 def chat_done(event: sse.Event) -> bool:
     """The router's chat stream ends with ``data: [DONE]``."""
     return event.data.strip() == sse.DONE
-
-
-def response_done(event: sse.Event) -> bool:
-    """The Responses stream's last event (its ``event:`` line, or the ``type`` in its data)."""
-    if event.event in RESPONSE_FINAL:
-        return True
-    return event.event == "message" and '"type"' in event.data and _type_of(event) in RESPONSE_FINAL
-
-
-def _type_of(event: sse.Event) -> str | None:
-    data = event.json()
-    return data.get("type") if isinstance(data, dict) else None
 
 
 def usage_only(event: sse.Event) -> bool:
@@ -118,14 +103,26 @@ class HFClient:
         is_final: Callable[[sse.Event], bool],
         convert: Callable[[sse.Event], Iterable[Any]] | None = None,
         drop: Callable[[sse.Event], bool] | None = None,
+        error_of: Callable[[sse.Event], errors.ProxyError | None] | None = None,
+        error_event: Callable[[errors.ProxyError], bytes] | None = None,
     ) -> Answer:
         """The upstream's events relayed as they come (``convert``: re-shaped on the way), or the
         JSON body of an upstream that answered 200 without streaming. A refusal (e.g. 400 "`stream`
-        is not supported for this model") raises the mapped error before our client gets a byte."""
+        is not supported for this model") raises the mapped error before our client gets a byte.
+        ``error_of`` / ``error_event``: an API's own in-band failures and last event (default: the
+        chat and TGI ones, :meth:`stream_error`, in the path's error shape)."""
         exchange = self._open(url, payload, stream=True)
         if not sse.is_event_stream(exchange):
             return self.call.without_token(self.call.read(exchange))
-        return sse.relay(exchange, self.call, is_final=is_final, error_of=self.stream_error, convert=convert, drop=drop)
+        return sse.relay(
+            exchange,
+            self.call,
+            is_final=is_final,
+            error_of=error_of or self.stream_error,
+            convert=convert,
+            drop=drop,
+            error_event=error_event,
+        )
 
     def _open(self, url: str, payload: dict, *, stream: bool) -> transport.Exchange:
         """A 200 exchange, after the retry policy; anything else raises the mapped error."""

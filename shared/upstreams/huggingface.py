@@ -13,6 +13,7 @@ model answered.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 from shared import errors
@@ -56,13 +57,30 @@ def chat(plan: Plan, call: UpstreamCall) -> Answer:
 
 
 def respond(plan: Plan, call: UpstreamCall) -> Answer:
-    """The router's Responses API: its Response object, or its events until the final one."""
+    """The router's Responses API: its Response object, or its events until the final one. A
+    failure the router reports in a 200 (a failed Response, an ``error`` or ``response.failed``
+    event) reaches our client as the proxy's own error (:mod:`shared.upstreams.responses_stream`)."""
+    from shared.upstreams import responses_stream
+
     call.answered(hf_client.RESPONSES)
     client = hf_client.HFClient(call, "HF_RESPONSES_URL or CHAT_MODELS")
     assert plan.payload is not None  # the route always builds it
-    if not plan.stream:
-        return client.post(call.settings.hf_responses_url, plan.payload)
-    return client.stream(call.settings.hf_responses_url, plan.payload, is_final=hf_client.response_done)
+    url = call.settings.hf_responses_url
+    if plan.stream:
+        answer = client.stream(
+            url,
+            plan.payload,
+            is_final=responses_stream.done,
+            error_of=responses_stream.failure(call),
+            error_event=responses_stream.error_event(call),
+        )
+    else:
+        answer = client.post(url, plan.payload)
+    if isinstance(answer, bytes):  # plain, or a router that answered a stream request with JSON
+        failed = responses_stream.failed_answer(json.loads(answer), call)
+        if failed is not None:
+            raise failed
+    return answer
 
 
 def predict(plan: Plan, call: UpstreamCall) -> Answer:

@@ -149,6 +149,7 @@ def relay(
     final_required: bool = True,
     convert: Callable[[Event], Iterable[Any]] | None = None,
     drop: Callable[[Event], bool] | None = None,
+    error_event: Callable[[errors.ProxyError], bytes] | None = None,
 ) -> Iterator[bytes]:
     """Re-send the upstream's events to our client one by one, as they arrive.
 
@@ -161,7 +162,9 @@ def relay(
     ``convert`` turns each upstream event into the data of zero or more events of another shape
     (the /api/generate fallback answers chat chunks as text-generation tokens); ``drop`` leaves
     out events our client did not ask for (a usage chunk the proxy asked for itself). The tokens
-    an event says were generated are kept on the call (spend settlement).
+    an event says were generated are kept on the call (spend settlement). ``error_event`` writes
+    the last event of a failed stream (default: :func:`encode_error` in the path's error shape;
+    the Responses API numbers its events: :mod:`shared.upstreams.responses_stream`).
     """
     outcome, code, token = "done", None, call.token
     redactor = StreamRedactor(token)  # a token split across events is redacted too
@@ -187,7 +190,7 @@ def relay(
                 raise errors.upstream_stream_interrupted()
         except errors.ProxyError as exc:
             outcome, code = "error", exc.code
-            yield encode_error(exc, call.error_shape)
+            yield error_event(exc) if error_event is not None else encode_error(exc, call.error_shape)
     except GeneratorExit:
         outcome = "client_gone"
         raise

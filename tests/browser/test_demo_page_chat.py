@@ -9,7 +9,6 @@ first token.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -174,9 +173,9 @@ def test_chat_in_demo_mode_streams_the_demo_answer_with_the_notice(site, page):
 def test_the_responses_route_streams_and_keeps_the_conversation(site, page, responses_settings, upstream):
     from tests.fakes import hf_responses
 
-    # GIVEN the router's Responses API writing its first word, then held
-    reply = hf_responses.stream(["Drink", " water", " often."])
-    reply.stream.insert(4, threading.Event())  # held after the first delta
+    # GIVEN the router's Responses API writing its first word, then held (data-only events, as the
+    # router writes them: the page reads each event's type from its data)
+    reply = hf_responses.stream(["Drink", " water", " often."], hold_after=1)  # held after the first delta
     upstream.enqueue(reply)
     page.goto(site(responses_settings))
     # WHEN a person picks the Responses route and asks
@@ -200,6 +199,6 @@ def test_the_responses_route_shows_the_proxys_sentence_when_the_stream_fails(sit
     page.goto(site(responses_settings))
     page.get_by_role("radio", name="Responses").check()
     ask(page)
-    expect(page.locator("#error")).to_have_text("The model failed while answering.")
+    expect(page.locator("#error")).to_have_text("The model failed while answering: The provider crashed")
     expect(page.locator("#status")).to_contain_text("upstream_stream_error")
     expect(page.locator("#answer")).to_have_text("Drink")

@@ -210,12 +210,59 @@ def test_ai_sdk_default_openai_model_generates_and_streams_through_responses(
     only_the_server_token_went_upstream(upstream)
 
 
-def test_ai_sdk_shows_the_proxys_sentence_when_a_responses_stream_fails(sdk_page, responses_api_for, upstream):
+CRASHED = "The model failed while answering: The provider crashed"
+
+
+@pytest.mark.parametrize("fail_after", [1, 0], ids=["part-way", "before-any-text"])
+def test_ai_sdk_shows_the_proxys_sentence_when_a_responses_stream_fails(
+    sdk_page, responses_api_for, upstream, fail_after
+):
     from tests.fakes import hf_responses
 
+    # GIVEN a router whose provider fails after one delta, or before any (the router's response.failed)
     _, base_url = responses_api_for()
-    upstream.enqueue(hf_responses.stream(["Drink", " water"], fail_after=1))
+    upstream.enqueue(hf_responses.stream(["Drink", " water"], fail_after=fail_after))
     result = call(sdk_page, "aiResponsesStream", base_url, QUESTION)
-    # THEN the first words arrived, then an error part carrying the proxy's own sentence
+    # THEN the words before it arrived, then one error carrying the proxy's own sentence, as the
+    # error itself (not a TypeValidationError quoting our event), with our stable code part-way
+    assert result["text"] == ["", "Drink"][fail_after]
+    assert [e["message"] for e in result["errors"]] == [CRASHED]
+    if fail_after:
+        assert result["errors"][0]["code"] == "upstream_stream_error"
+
+
+def test_ai_sdk_compatible_chat_shows_the_proxys_sentence_when_the_stream_fails(sdk_page, api_for, upstream):
+    # GIVEN a chat model that sends one word, then fails inside the stream
+    _, base_url = api_for()
+    reply = hf_chat.words_stream(["Drink"], done=False)
+    reply.stream.append(hf_chat.event({"error": "The provider crashed"}))
+    upstream.enqueue(reply)
+    # WHEN the page streams through the OpenAI-compatible provider
+    result = call(sdk_page, "aiStream", base_url, QUESTION)
+    # THEN the word arrived, then one error part whose message is the proxy's sentence
     assert result["text"] == "Drink"
-    assert any("The model failed while answering" in e for e in result["errors"]), result["errors"]
+    assert [e["message"] for e in result["errors"]] == [CRASHED]
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+@pytest.mark.parametrize("can_stream", [True, False], ids=["streamed", "buffered"])
+def test_openai_sdk_throws_the_proxys_sentence_when_a_stream_fails(
+    sdk_page, responses_api_for, upstream, api, can_stream
+):
+    from tests.fakes import hf_responses
+
+    # GIVEN a model that fails after its first words, on either OpenAI API, streamed or buffered
+    _, base_url = responses_api_for(can_stream)
+    if api == "chat":
+        reply = hf_chat.words_stream(["Drink"], done=False)
+        reply.stream.append(hf_chat.event({"error": "The provider crashed"}))
+    else:
+        reply = hf_responses.stream(["Drink", " water"], fail_after=1)
+    upstream.enqueue(reply)
+    # WHEN the page iterates the openai SDK's stream
+    result = call(sdk_page, "openaiStreamFailure", base_url, api, QUESTION)
+    # THEN the words arrived, then the SDK threw its APIError with our sentence and stable code
+    assert result["text"] == "Drink"
+    assert result["thrown"] and result["apiError"]
+    assert (result["message"], result["code"]) == (CRASHED, "upstream_stream_error")
+    only_the_server_token_went_upstream(upstream)

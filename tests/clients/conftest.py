@@ -5,11 +5,16 @@ real API Gateway HTTP API (v2) event, so the clients read exactly what Lambda wo
 from __future__ import annotations
 
 import base64
+import importlib.util
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
+import shared.app
 from functions.aws_lambda import handler
 from functions.local.server import serve
 from shared.app import ProxyApp
@@ -18,6 +23,8 @@ from tests.conftest import TEST_TOKEN
 from tests.fakes.http_server import running
 from tests.fakes.lambda_context import LambdaContext
 from tests.functions.aws_lambda import events
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class _LambdaBridge(BaseHTTPRequestHandler):
@@ -81,3 +88,39 @@ def lambda_bridge(monkeypatch, chat_settings) -> Iterator[str]:
 def proxy(request) -> tuple[str, str]:
     """(kind, base URL) for each way the proxy runs."""
     return request.param, request.getfixturevalue(request.param)
+
+
+def _env(monkeypatch, settings: Settings) -> None:
+    """The deployed function's environment for ``settings``' upstreams and aliases."""
+    for name, value in {
+        "HF_TOKEN": TEST_TOKEN,
+        "HF_CHAT_URL": settings.hf_chat_url,
+        "HF_RESPONSES_URL": settings.hf_responses_url,
+        "MODEL_ALIASES": ",".join(f"{short}={full}" for short, full in settings.model_aliases),
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@contextmanager
+def serving(kind: str, settings: Settings, monkeypatch) -> Iterator[str]:
+    """The proxy's /api/v1 base URL, run as ``kind``: the local server (live or demo), the Lambda
+    handler behind its bridge (buffered streams), or the Vercel entry (api/index.py)."""
+    if kind in ("live", "demo"):
+        served = settings if kind == "live" else Settings(demo_mode=True, demo_word_delay=0.0)
+        with running(serve(ProxyApp(served), port=0)) as url:
+            yield url + "/api/v1"
+        return
+    _env(monkeypatch, settings)
+    if kind == "lambda":
+        handler.app.configure(None)
+        with running(ThreadingHTTPServer(("127.0.0.1", 0), _LambdaBridge)) as url:
+            yield url + "/api/v1"
+        handler.app.configure(None)
+        return
+    spec = importlib.util.spec_from_file_location("vercel_entry_responses", ROOT / "api" / "index.py")
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)
+    shared.app.app.configure(None)
+    with running(make_server("127.0.0.1", 0, entry.app, threaded=True)) as url:
+        yield url + "/api/v1"
+    shared.app.app.configure(None)

@@ -4,65 +4,36 @@ APIs, changed only in base URL: against the local server (live and demo), the La
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
-from pathlib import Path
 
 import openai
 import pytest
 from huggingface_hub import InferenceClient
-from werkzeug.serving import make_server
 
-import shared.app
-from functions.aws_lambda import handler
 from functions.local.server import serve
 from shared.app import ProxyApp
-from shared.settings import Settings
-from tests.clients.conftest import _LambdaBridge
+from tests.clients.conftest import serving
 from tests.conftest import TEST_TOKEN
 from tests.fakes import hf_chat, hf_responses
-from tests.fakes.http_server import running
+from tests.fakes.http_server import Reply, running
 from tests.leaks.forms import leaked
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _env(monkeypatch, settings: Settings) -> None:
-    for name, value in {
-        "HF_TOKEN": TEST_TOKEN,
-        "HF_CHAT_URL": settings.hf_chat_url,
-        "HF_RESPONSES_URL": settings.hf_responses_url,
-        "MODEL_ALIASES": "qwen=Qwen/Qwen2.5-7B-Instruct",
-    }.items():
-        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(params=["live", "demo", "lambda", "vercel"])
 def base(request, responses_settings, monkeypatch) -> Iterator[tuple[str, str]]:
     """(kind, base URL ending in /api/v1) for each way the proxy runs."""
-    kind = request.param
     aliased = responses_settings.with_changes(model_aliases=(("qwen", MODEL),))
-    if kind in ("live", "demo"):
-        settings = aliased if kind == "live" else Settings(demo_mode=True, demo_word_delay=0.0)
-        with running(serve(ProxyApp(settings), port=0)) as url:
-            yield kind, url + "/api/v1"
-        return
-    _env(monkeypatch, responses_settings)
-    if kind == "lambda":
-        handler.app.configure(None)
-        with running(ThreadingHTTPServer(("127.0.0.1", 0), _LambdaBridge)) as url:
-            yield kind, url + "/api/v1"
-        handler.app.configure(None)
-        return
-    spec = importlib.util.spec_from_file_location("vercel_entry_responses", ROOT / "api" / "index.py")
-    entry = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(entry)
-    shared.app.app.configure(None)
-    with running(make_server("127.0.0.1", 0, entry.app, threaded=True)) as url:
-        yield kind, url + "/api/v1"
-    shared.app.app.configure(None)
+    with serving(request.param, aliased, monkeypatch) as url:
+        yield request.param, url
+
+
+@pytest.fixture(params=["live", "lambda", "vercel"])
+def live_base(request, responses_settings, monkeypatch) -> Iterator[tuple[str, str]]:
+    """(kind, base URL) for each way the proxy runs in front of the (fake) router."""
+    with serving(request.param, responses_settings, monkeypatch) as url:
+        yield request.param, url
 
 
 def said(kind: str, text: str, prompt: str) -> None:
@@ -116,46 +87,82 @@ def test_what_a_stateless_proxy_cannot_honour_is_a_400_naming_the_field(base, fi
     assert refused.value.code == "validation_error"
 
 
-def test_a_failure_part_way_through_a_responses_stream_shows_the_proxys_sentence(responses_settings, upstream):
-    # GIVEN a router that fails after one delta
-    upstream.enqueue(hf_responses.stream(["Hello", " there"], fail_after=1))
-    with running(serve(ProxyApp(responses_settings), port=0)) as url:
-        client = openai.OpenAI(base_url=url + "/api/v1", api_key="sk-client", max_retries=0)
-        seen = []
-        # WHEN the SDK reads the stream
-        with pytest.raises(openai.APIError) as failed:
-            for event in client.responses.create(model=MODEL, input="Hi", stream=True):
-                seen.append(event.type)
+CRASHED = f"The model failed while answering: {hf_responses.CRASH}"
+
+
+@pytest.mark.parametrize("failure", ["response.failed", "error"])
+def test_a_failure_part_way_through_a_responses_stream_raises_the_proxys_sentence(live_base, upstream, failure):
+    kind, url = live_base
+    # GIVEN a router that fails after one delta (its response.failed, or OpenAI's error event)
+    upstream.enqueue(hf_responses.stream(["Hello", " there"], fail_after=1, failure=failure))
+    client = openai.OpenAI(base_url=url, api_key="sk-client", max_retries=0)
+    seen = []
+    # WHEN the SDK reads the stream
+    with pytest.raises(openai.APIError) as failed:
+        for event in client.responses.create(model=MODEL, input="Hi", stream=True):
+            seen.append(event.type)
     # THEN it got the first delta, then an APIError carrying the proxy's own sentence and code
-    assert "response.output_text.delta" in seen
-    assert failed.value.message.startswith("The model failed while answering")  # ours, not the SDK's default
+    assert seen[-1] == "response.output_text.delta"
+    assert failed.value.message == CRASHED  # ours (with the router's reason), not the SDK's default
     assert failed.value.code == "upstream_stream_error"
 
 
-def test_a_failure_part_way_through_a_chat_stream_shows_the_proxys_sentence(chat_settings, upstream):
-    reply = hf_chat.words_stream(["Drink"], done=False)
-    reply.stream.append(hf_chat.event({"error": "The model crashed"}))
-    upstream.enqueue(reply)
-    with running(serve(ProxyApp(chat_settings), port=0)) as url:
-        client = openai.OpenAI(base_url=url + "/api/v1", api_key="sk-client", max_retries=0)
-        with pytest.raises(openai.APIError) as failed:
-            for _ in client.chat.completions.create(
-                model=MODEL, messages=[{"role": "user", "content": "x"}], stream=True
-            ):
+def test_the_stream_helper_raises_the_proxys_sentence_too(live_base, upstream):
+    kind, url = live_base
+    upstream.enqueue(hf_responses.stream(["Hello", " there"], fail_after=1))
+    client = openai.OpenAI(base_url=url, api_key="sk-client", max_retries=0)
+    with pytest.raises(openai.APIError) as failed:
+        with client.responses.stream(model=MODEL, input="Hi") as stream:
+            for _ in stream:
                 pass
-    assert failed.value.message.startswith("The model failed while answering")
-    assert "An error occurred during streaming" not in failed.value.message
-    assert failed.value.code == "upstream_stream_error"
+    assert failed.value.message == CRASHED and failed.value.code == "upstream_stream_error"
 
 
-def test_huggingface_hub_chat_without_a_model_gets_the_default(chat_settings, upstream):
+def test_a_plain_response_the_router_marks_failed_raises_the_proxys_sentence(live_base, upstream):
+    kind, url = live_base
+    upstream.enqueue(Reply(json=hf_responses.failed(MODEL)))
+    client = openai.OpenAI(base_url=url, api_key="sk-client", max_retries=0)
+    with pytest.raises(openai.InternalServerError) as failed:
+        client.responses.create(model=MODEL, input="Hi")
+    assert failed.value.status_code == 502 and failed.value.code == "upstream_stream_error"
+    assert failed.value.message == f"Error code: 502 - {CRASHED}"
+
+
+@pytest.mark.parametrize("cause", ["in-band", "interrupted"])
+def test_a_failure_part_way_through_a_chat_stream_raises_the_proxys_sentence(live_base, upstream, cause):
+    kind, url = live_base
+    # GIVEN a router that sends one word, then an in-band error, or just stops before [DONE]
+    reply = hf_chat.words_stream(["Drink"], done=False)
+    if cause == "in-band":
+        reply.stream.append(hf_chat.event({"error": "The model crashed"}))
+    upstream.enqueue(reply)
+    client = openai.OpenAI(base_url=url, api_key="sk-client", max_retries=0)
+    words = []
+    with pytest.raises(openai.APIError) as failed:
+        for chunk in client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "x"}], stream=True
+        ):
+            words.append(chunk.choices[0].delta.content or "")
+    # THEN the word arrived, then the SDK raised our sentence and stable code, never its default
+    assert words[0] == "Drink"
+    expected = {
+        "in-band": ("The model failed while answering: The model crashed", "upstream_stream_error"),
+        "interrupted": ("The model's stream ended before the answer was complete.", "upstream_stream_interrupted"),
+    }[cause]
+    assert (failed.value.message, failed.value.code) == expected
+
+
+def test_huggingface_hub_chat_without_a_model_gets_the_default(live_base, responses_settings, upstream):
+    kind, url = live_base
     # GIVEN InferenceClient pointed at the proxy with no model: it sends its placeholder, "dummy"
-    with running(serve(ProxyApp(chat_settings), port=0)) as url:
-        client = InferenceClient(base_url=url + "/api", api_key="sk-client")
-        answer = client.chat_completion([{"role": "user", "content": "Hello"}])
-    # THEN the server's default chat model answered
-    assert answer.choices[0].message.content == "echo: Hello"
-    assert upstream.received[-1].json()["model"] == chat_settings.chat_default_model
+    # (huggingface_hub src/huggingface_hub/inference/_providers/hf_inference.py)
+    client = InferenceClient(base_url=url.removesuffix("/v1"), api_key="sk-client")
+    plain = client.chat_completion([{"role": "user", "content": "Hello"}])
+    streamed = client.chat_completion([{"role": "user", "content": "Hi"}], stream=True)
+    # THEN the server's default chat model answered, plain and streamed
+    assert plain.choices[0].message.content == "echo: Hello"
+    assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == "echo: Hi"
+    assert [r.json()["model"] for r in upstream.received] == [responses_settings.chat_default_model] * 2
 
 
 def test_no_token_in_any_responses_answer_or_event(responses_settings, upstream):

@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import TEST_TOKEN, client_for
 from tests.fakes.http_server import Reply
 from tests.leaks.entries import ENTRIES
+from tests.leaks.forms import leaked
 
 PROMPT = "LEAKCHECK chest pain since Tuesday, taking warfarin"
 BEARER = f"Bearer {TEST_TOKEN}"
@@ -121,7 +122,39 @@ def test_chat_upstream_echoing_the_token_never_leaks_it(chat_settings, upstream,
     payload = {"messages": [{"role": "user", "content": PROMPT}]}
     resp = client_for(chat_settings).post("/api/chat", json=payload)
     # THEN the token is in no body, header or log; the prompt in no log
-    assert_no_leak(
-        resp.status_code, dict(resp.headers), resp.get_data(as_text=True), all_logs(), prompt_in_answer_ok=True
-    )
+    body = resp.get_data(as_text=True)
+    assert_no_leak(resp.status_code, dict(resp.headers), body, all_logs(), prompt_in_answer_ok=True)
+    assert leaked(body, TEST_TOKEN) == []  # no fragment either (a token split across deltas)
+    assert upstream.received[0].headers["authorization"] == BEARER
+
+
+def _responses_echoes() -> dict[str, Reply]:
+    from tests.fakes import hf_responses
+
+    model = "Qwen/Qwen2.5-7B-Instruct"
+    escaped = Reply(body=json.dumps(hf_responses.response("x", model)).replace('"x"', f'"{ESCAPED_TOKEN}"').encode())
+    named = hf_responses.stream([f"key {TEST_TOKEN[:9]}", f"{TEST_TOKEN[9:]} ok"], named=True)
+    return {
+        "200 body": Reply(json=hf_responses.response(f"{PROMPT} {BEARER}", model)),
+        "200 body, JSON-escaped": escaped,
+        "200 failed Response": Reply(json=hf_responses.failed(model, f"provider said {BEARER}")),
+        "stream, token split across deltas": named,
+        "stream, response.failed": hf_responses.stream(["a"], fail_after=1, message=f"bad {BEARER}"),
+        "stream, error event": hf_responses.stream(["a"], fail_after=0, failure="error", message=f"bad {BEARER}"),
+        "401 error": Reply(401, json={"error": {"message": f"Invalid token {BEARER}", "type": "auth"}}),
+        "500 HTML": html(500, f"{BEARER} {PROMPT}"),
+    }
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+@pytest.mark.parametrize("echo", list(_responses_echoes()))
+def test_responses_upstream_echoing_the_token_never_leaks_it(responses_settings, upstream, all_logs, echo, stream):
+    # GIVEN the router's Responses API hands our Authorization header back, in an answer or an event
+    upstream.enqueue(_responses_echoes()[echo])
+    payload = {"input": [{"role": "user", "content": PROMPT}], "stream": stream}
+    resp = client_for(responses_settings).post("/api/v1/responses", json=payload)
+    # THEN the token is in no body, event, header or log; the prompt in no log
+    body = resp.get_data(as_text=True)
+    assert_no_leak(resp.status_code, dict(resp.headers), body, all_logs(), prompt_in_answer_ok=True)
+    assert leaked(body, TEST_TOKEN) == []  # no fragment either (a token split across deltas)
     assert upstream.received[0].headers["authorization"] == BEARER

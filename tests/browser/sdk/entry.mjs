@@ -34,6 +34,25 @@ async function openaiStream(baseURL, content) {
   return { text, chunks };
 }
 
+// openai: a stream (chat completions or responses) that fails part-way; what arrived, what was thrown.
+async function openaiStreamFailure(baseURL, api, content) {
+  const client = openai(baseURL);
+  const stream =
+    api === "chat"
+      ? await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content }], stream: true })
+      : await client.responses.create({ model: MODEL, input: content, stream: true });
+  let text = "";
+  try {
+    for await (const event of stream) {
+      text += (api === "chat" ? event.choices[0]?.delta?.content : event.delta) ?? "";
+    }
+    return { text, thrown: false };
+  } catch (e) {
+    // (the bundler may rename the class, so its name is no proof: instanceof is)
+    return { text, thrown: true, apiError: e instanceof OpenAI.APIError, message: e.message, code: e.code ?? null };
+  }
+}
+
 // openai: a call the proxy refuses; what the SDK's APIError exposes.
 async function openaiError(baseURL, model) {
   try {
@@ -60,7 +79,8 @@ async function streamWith(model, prompt) {
     model,
     prompt,
     maxRetries: 0,
-    onError: ({ error }) => errors.push(String(error?.message ?? error)),
+    // a stream error is an Error, a provider's { message, code } object, or a string
+    onError: ({ error }) => errors.push({ message: String(error?.message ?? error), code: error?.code ?? null }),
   });
   const parts = [];
   for await (const part of result.textStream) parts.push(part);
@@ -103,4 +123,12 @@ async function aiResponsesStream(baseURL, prompt) {
   return streamWith(responsesModel(baseURL), prompt);
 }
 
-window.sdks = { openaiStream, openaiError, aiStream, aiError, aiResponsesText, aiResponsesStream };
+window.sdks = {
+  openaiStream,
+  openaiStreamFailure,
+  openaiError,
+  aiStream,
+  aiError,
+  aiResponsesText,
+  aiResponsesStream,
+};

@@ -74,8 +74,7 @@ def test_the_first_event_reaches_the_client_before_the_upstream_has_finished(str
     if api == "chat":
         reply, path, body = hf_chat.words_stream(["Drink", " water"], gate_after=1), "/api/chat", QUESTION
     else:
-        reply = hf_responses.stream(["Drink", " water"])
-        reply.stream.insert(4, threading.Event())  # held after the first delta
+        reply = hf_responses.stream(["Drink", " water"], hold_after=1)  # held after the first delta
         path, body = "/api/v1/responses", {"input": "Water?", "stream": True}
     upstream.enqueue(reply)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -129,20 +128,20 @@ def test_the_buffered_function_answers_only_once_the_upstream_has_finished(monke
 
 
 def test_the_client_is_the_source_ip_the_adapter_passes_on_never_a_forwarded_header(stream_function, upstream):
-    # GIVEN one request per client per minute
-    port = stream_function(RATE_LIMIT_PER_MINUTE="1")
+    # GIVEN 100 tokens per client per day (a day, not a minute: no window ends mid-test), and
+    # requests asking for 100: the first is settled at the 3 the fake reports, then none fits
+    port = stream_function(CLIENT_DAILY_TOKENS="100")
+    ask = json.dumps({**QUESTION, "stream": False, "max_tokens": 100})
 
     def call(source_ip: str, forwarded: str) -> int:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         headers = {"Content-Type": "application/json", "X-Forwarded-For": forwarded, "X-Real-IP": forwarded}
-        conn.request(
-            "POST", "/api/chat", json.dumps({**QUESTION, "stream": False}), {**headers, **adapter_headers(source_ip)}
-        )
+        conn.request("POST", "/api/chat", ask, {**headers, **adapter_headers(source_ip)})
         resp = conn.getresponse()
         resp.read()
         return resp.status
 
-    # WHEN one client spends its minute, then forges X-Forwarded-For twice, and another client calls
+    # WHEN one client spends its allowance, then forges X-Forwarded-For twice, and another client calls
     statuses = [
         call("203.0.113.7", "198.51.100.1"),
         call("203.0.113.7", "198.51.100.2"),

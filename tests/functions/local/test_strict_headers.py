@@ -115,3 +115,14 @@ def test_the_servers_own_refusals_are_built_by_the_core(started, raw):  # noqa: 
     assert headers["cache-control"] == "no-store"
     if b"Content-Length : " not in raw:  # the Origin header was read: the page may read the refusal
         assert headers["access-control-allow-origin"] == "https://app.example"
+
+
+@pytest.mark.parametrize(("path", "openai"), [("/api/v1/responses", True), ("/api/generate", False)])
+def test_the_servers_own_refusal_answers_in_the_paths_error_shape(started, path, openai):  # noqa: F811
+    # GIVEN a body declared larger than the server accepts, on an OpenAI path and on our own
+    port = started()
+    raw = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999\r\n\r\n"
+    (status, _, body), *_ = everything_answered(port, raw.encode())
+    # THEN 413, in the shape the path's clients parse (OpenAI's error object, or our envelope)
+    error = json.loads(body)["error"]
+    assert status == 413 and (error["code"] == "body_too_large" if openai else isinstance(error, str))
