@@ -65,6 +65,11 @@ class ProxyError(Exception):
         return self.openai_body() if shape == "openai" else self.body()
 
 
+def retry_in(status: int, code: str, message: str, retry_after: int) -> ProxyError:
+    """A refusal the client may retry: the wait in words and in ``Retry-After`` (seconds)."""
+    return ProxyError(status, code, f"{message}; retry in {retry_after} s.", headers={"Retry-After": str(retry_after)})
+
+
 def _openai_type(status: int) -> str:
     if status == 401:
         return "authentication_error"

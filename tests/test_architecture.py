@@ -28,7 +28,14 @@ LAYERS: list[tuple[str, ...]] = [
     ("shared.auth", "shared.limits", "shared.upstreams", "shared.schemas"),  # who calls, spend, upstreams, bodies
     ("shared.http", "shared.cors", "shared.proxy_signature", "shared.credentials", "shared.log_redaction"),
     ("shared.redaction",),
-    ("shared.settings", "shared.adapter", "shared.deadline", "shared.telemetry", "shared.tracing"),
+    (
+        "shared.settings",
+        "shared.setting_rules",
+        "shared.adapter",
+        "shared.deadline",
+        "shared.telemetry",
+        "shared.tracing",
+    ),
     ("shared.config",),
     ("shared.errors", "shared.envelope", "shared"),
 ]

@@ -19,7 +19,8 @@ from typing import Any
 from shared import errors, log_redaction
 from shared.config import declared, number, read, setting, text
 from shared.credentials import ENVIRONMENT
-from shared.settings import TOKEN_VARIABLES, Settings
+from shared.setting_rules import TOKEN_VARIABLES
+from shared.settings import Settings
 
 log = logging.getLogger("hfproxy")
 

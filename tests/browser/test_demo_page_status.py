@@ -10,7 +10,8 @@ import pytest
 
 from shared.app import ProxyApp
 from shared.routes import health_deep
-from shared.settings import DEFAULT_INFERENCE_URL, Settings
+from shared.setting_rules import DEFAULT_INFERENCE_URL
+from shared.settings import Settings
 from tests.conftest import TEST_TOKEN
 from tests.fakes import hf_hub
 

@@ -164,7 +164,7 @@ def hub_bodies(draw) -> bytes:
 def test_any_hub_answer_gives_a_deep_health_state_and_never_the_token(settings, upstream, status, body, content_type):
     # GIVEN a Hub API answering this generated reply to every model-info call
     from shared.routes import health_deep
-    from shared.settings import DEFAULT_INFERENCE_URL
+    from shared.setting_rules import DEFAULT_INFERENCE_URL
 
     health_deep.forget()
     upstream.reset()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import ConfigError
-from shared.settings import DEFAULT_INFERENCE_URL, Settings
+from shared.setting_rules import DEFAULT_INFERENCE_URL
+from shared.settings import Settings
 
 
 def test_defaults_point_at_the_router_not_the_retired_host():

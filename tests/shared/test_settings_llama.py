@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import ConfigError
-from shared.settings import LLAMA_DATA_ORDER, LLAMA_MODELS, Settings
+from shared.setting_rules import LLAMA_DATA_ORDER, LLAMA_MODELS
+from shared.settings import Settings
 
 
 def test_defaults_follow_the_seed_space():

@@ -10,7 +10,7 @@ import requests
 
 from functions.local.server import local_settings, serve
 from shared.app import ProxyApp
-from shared.settings import TOKEN_VARIABLES
+from shared.setting_rules import TOKEN_VARIABLES
 from tests.fakes.http_server import running as serving
 
 

@@ -9,7 +9,8 @@ from urllib.parse import unquote
 import pytest
 
 from shared.routes import health_deep
-from shared.settings import DEFAULT_INFERENCE_URL, Settings
+from shared.setting_rules import DEFAULT_INFERENCE_URL
+from shared.settings import Settings
 from tests.conftest import TEST_TOKEN, client_for, post_json
 from tests.fakes import hf_hub
 from tests.fakes.gradio_space import FakeSpace
