@@ -46,6 +46,7 @@ _SCAN_LIMIT = 4000  # an upstream sentence is cut to this many characters before
 _ANY_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?:hf|api_org)_[A-Za-z0-9]{10,}", re.IGNORECASE)
 # Credentials after an auth scheme, whatever they are (RFC 9110 token68 characters).
 _SCHEME_VALUE = re.compile(r"\b(Bearer|Basic)(\s+|%20|\+)[A-Za-z0-9._~+/=%-]{6,}", re.IGNORECASE)
+_SCHEME_AND_TOKEN_WORDS = ("hf_", "api_org_", "bearer", "basic")  # what either pattern starts with
 _LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
@@ -59,6 +60,7 @@ class _Form:
     windows: frozenset[str]
     fold: bool  # compare lower-cased
     normalize: bool = False  # base64url -> base64 before comparing
+    anchors: frozenset[str] = frozenset()  # every window holds one of these (see _anchors)
 
 
 @lru_cache(maxsize=8)
@@ -66,8 +68,8 @@ def _forms(token: str) -> tuple[_Form, ...]:
     raw = token.encode()
     plain_chars = "".join(sorted(set(token.lower() + token.upper())))
     plain_width = min(MIN_FRAGMENT, len(token))
-    plain = _windows([token.lower(), token[::-1].lower()], plain_width)
-    forms = [_Form(re.compile(f"[{re.escape(plain_chars)}]{{{plain_width},}}"), plain_width, plain, True)]
+    plain = [token.lower(), token[::-1].lower()]
+    forms = [_form(re.compile(f"[{re.escape(plain_chars)}]{{{plain_width},}}"), plain, plain_width, True)]
 
     cores = []
     for variant in {raw, raw.lower(), raw.upper()}:
@@ -77,23 +79,35 @@ def _forms(token: str) -> tuple[_Form, ...]:
             end = len(encoded) - (len(encoded) % 4 or 4) if (offset + len(variant)) % 3 else len(encoded)
             cores.append(encoded[start:end])
     width = MIN_BASE64_FRAGMENT
-    forms.append(_Form(re.compile(f"[A-Za-z0-9+/_-]{{{width},}}"), width, _windows(cores, width), False, True))
+    forms.append(_form(re.compile(f"[A-Za-z0-9+/_-]{{{width},}}"), cores, width, False, True))
 
     hex_form = raw.hex()
-    forms.append(_Form(re.compile("[0-9A-Fa-f]{16,}"), 2 * MIN_FRAGMENT, _windows([hex_form], 16), True))
+    forms.append(_form(re.compile("[0-9A-Fa-f]{16,}"), [hex_form], 2 * MIN_FRAGMENT, True))
     pct = "".join(f"%{b:02x}" for b in raw)
-    forms.append(_Form(re.compile("(?:%[0-9A-Fa-f]{2}){8,}"), 3 * MIN_FRAGMENT, _windows([pct], 24), True))
+    forms.append(_form(re.compile("(?:%[0-9A-Fa-f]{2}){8,}"), [pct], 3 * MIN_FRAGMENT, True))
     uesc = "".join(f"\\u{b:04x}" for b in raw)
-    forms.append(_Form(re.compile(r"(?:\\[uU][0-9A-Fa-f]{4}){8,}"), 6 * MIN_FRAGMENT, _windows([uesc], 48), True))
+    forms.append(_form(re.compile(r"(?:\\[uU][0-9A-Fa-f]{4}){8,}"), [uesc], 6 * MIN_FRAGMENT, True))
     entity_run = re.compile(r"(?:&#[xX]?[0-9A-Fa-f]{1,6};){8,}")
     for entity in ("".join(f"&#{b};" for b in raw), "".join(f"&#x{b:x};" for b in raw)):  # HTML
         width = len(entity) * MIN_FRAGMENT // len(raw)  # references vary in width: ~8 characters' worth
-        forms.append(_Form(entity_run, width, _windows([entity], width), True))
+        forms.append(_form(entity_run, [entity], width, True))
     return tuple(forms)
+
+
+def _form(run: re.Pattern[str], texts: list[str], width: int, fold: bool, normalize: bool = False) -> _Form:
+    return _Form(run, width, _windows(texts, width), fold, normalize, _anchors(texts, width))
 
 
 def _windows(texts: list[str], width: int) -> frozenset[str]:
     return frozenset(t[i : i + width] for t in texts for i in range(len(t) - width + 1))
+
+
+def _anchors(texts: list[str], width: int) -> frozenset[str]:
+    """The grams of ``(width + 1) // 2`` characters at multiples of that length: a window of
+    ``width`` starting at i holds the gram starting at the first multiple at or after i, so a text
+    with no anchor holds no window (the q-gram filter)."""
+    q = (width + 1) // 2
+    return frozenset(t[j : j + q] for t in texts for j in range(0, len(t) - q + 1, q))
 
 
 def spans(text: str, token: str) -> list[tuple[int, int]]:
@@ -104,8 +118,52 @@ def spans(text: str, token: str) -> list[tuple[int, int]]:
     return found + [m.span() for m in _SCHEME_VALUE.finditer(text)]
 
 
+def _alternation(words: frozenset[str]) -> str:
+    """A regex matching any of ``words``, written as a trie: the engine follows one branch per
+    character instead of trying every word at every position (sre has no Aho-Corasick)."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        if "" in node:  # a word ends here: enough for a search
+            return ""
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return emit(trie)
+
+
+_BASE64URL = str.maketrans("-_", "+/")
+
+
+@lru_cache(maxsize=8)
+def _finders(token: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """Two searches that find an anchor of every window of every form: the folded forms' in the lower-cased
+    text, base64's in the text with base64url's characters mapped. Sound only for an ASCII token
+    (its runs are then ASCII, and lower-casing them is the same inside and outside the text)."""
+    if not token.isascii():
+        return None
+    forms = _forms(token)
+    folded = frozenset().union(*(f.anchors for f in forms if f.fold))
+    plain = frozenset().union(*(f.anchors for f in forms if not f.fold))
+    return re.compile(_alternation(folded)), re.compile(_alternation(plain))
+
+
 def _spans(text: str, token: str) -> list[tuple[int, int]]:
-    """Where ``text`` spells the token (or a fragment of it) in any known form, merged."""
+    """Where ``text`` spells the token (or a fragment of it) in any known form, merged.
+
+    A run is flagged when one of its windows is a window of the token, and every window holds an
+    anchor, so a text with no anchor at all holds no run to flag: two C-speed searches settle that
+    common case (a clean answer, a log line) before any run is examined window by window."""
+    finders = _finders(token)
+    if finders is not None:
+        folded, plain = finders
+        if folded.search(text.lower()) is None and plain.search(text.translate(_BASE64URL)) is None:
+            return []
     found: list[tuple[int, int]] = []
     for form in _forms(token):
         for match in form.run.finditer(text):
@@ -138,6 +196,8 @@ def redact_text(text: str, token: str) -> str:
                 out += [text[last:start], REDACTED]
                 last = end
             text = "".join([*out, text[last:]])
+    if text.isascii() and not any(word in text.lower() for word in _SCHEME_AND_TOKEN_WORDS):
+        return text  # neither pattern can match (under IGNORECASE only non-ASCII letters fold oddly)
     text = _ANY_TOKEN.sub(REDACTED, text)
     return _SCHEME_VALUE.sub(lambda m: f"{m[1]} {REDACTED}", text)
 

@@ -1,0 +1,77 @@
+"""The redaction's fast path (two anchor searches before any run is examined) never changes what
+is redacted: for any text, the spans are those the window-by-window scan alone finds."""
+
+from __future__ import annotations
+
+import base64
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared import redaction
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _token(seed: int) -> str:
+    return "hf_" + "".join(random.Random(seed).choices(ALPHABET, k=34))
+
+
+def _spellings(token: str) -> list[str]:
+    """The token written the ways shared.redaction knows, whole (the test cuts fragments from them)."""
+    raw = token.encode()
+    return [
+        token,
+        token[::-1].upper(),
+        base64.b64encode(b"x" + raw).decode(),
+        base64.urlsafe_b64encode(b"\xfb\xff" + raw).decode(),
+        raw.hex().upper(),
+        "".join(f"%{b:02X}" for b in raw),
+        "".join(f"\\u{b:04X}" for b in raw),
+        "".join(f"&#{b};" for b in raw),
+        "".join(f"&#x{b:x};" for b in raw),
+    ]
+
+
+def _slow_spans(text: str, token: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    with monkeypatch.context() as patched:
+        patched.setattr(redaction, "_finders", lambda token: None)
+        return redaction._spans(text, token)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 50),
+    before=st.text(max_size=40),
+    after=st.text(max_size=40),
+    which=st.integers(0, 8),
+    start=st.integers(0, 400),
+    length=st.integers(0, 120),
+)
+def test_the_anchor_search_finds_every_fragment_the_scan_finds(seed, before, after, which, start, length):
+    # GIVEN any text around a piece (of any length, from any offset) of one spelling of the token
+    token = _token(seed)
+    spelling = _spellings(token)[which]
+    text = before + spelling[start : start + length] + after
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        # WHEN the spans are found with the fast path and without it
+        fast, slow = redaction._spans(text, token), _slow_spans(text, token, monkeypatch)
+    # THEN they are the same spans
+    assert fast == slow
+
+
+def test_a_clean_text_is_settled_by_the_anchor_search_alone(monkeypatch):
+    # GIVEN a warm process (the token's searches built) and a log line with no piece of the token
+    token = _token(1)
+    line = '{"route": "chat", "status": 200, "request_id": "c0ffee-1234", "model": "Qwen/Qwen2.5-7B-Instruct"}'
+    redaction._finders(token)
+    forms, scans = redaction._forms, []
+    monkeypatch.setattr(redaction, "_forms", lambda token: scans.append(token) or forms(token))
+    # WHEN it is redacted
+    clean = redaction.redact_text(line, token)
+    # THEN it is unchanged and no run was scanned; a text with a fragment is scanned and redacted
+    assert (clean, scans) == (line, [])
+    assert redaction.redact_text(f"echo {token[5:15]} done", token) == f"echo {redaction.REDACTED} done"
+    assert scans == [token]
