@@ -33,7 +33,7 @@ import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from functions.local import wire
+from functions.local import head, wire
 from functions.local.static import StaticFiles
 from shared import errors
 from shared.adapter import CLIENT_IP_KEY  # the socket peer, for per-client limits
@@ -66,6 +66,7 @@ class _Handler(WSGIRequestHandler):
     rbufsize = 64 * 1024
     timeout = 15  # seconds an idle keep-alive connection (or a slow request line) may hold a thread
     body_timeout = 5.0  # seconds the whole declared body may take to arrive
+    minor = 1  # the request's HTTP/1.x minor version (set by parse_request)
 
     def setup(self) -> None:
         self.connection = self.request
@@ -101,6 +102,8 @@ class _Handler(WSGIRequestHandler):
     def handle_one_request(self) -> None:
         self.headers = None  # type: ignore[assignment]  # a refusal must not see the previous request's
         self.raw_requestline = self.rfile.readline(65537)
+        if self.raw_requestline == b"\r\n":  # one empty line before a request is ignored (RFC 9112 section 2.2)
+            self.raw_requestline = self.rfile.readline(65537)
         if not self.raw_requestline:
             self.close_connection = True
             return
@@ -108,15 +111,32 @@ class _Handler(WSGIRequestHandler):
             self.requestline, self.request_version, self.command = "", "", ""
             self.send_error(414)
             return
-        if not self.parse_request():  # it has answered (through send_error)
+        if not self.parse_request():  # it has answered
             return
         try:
-            wire.check_header_block(self.headers)
             environ = self._environ()
         except wire.Refusal as refusal:
             self._refuse(refusal.error)
             return
         self._run(environ)
+
+    def parse_request(self) -> bool:
+        """The request line and header block, strictly (:mod:`functions.local.head`), never
+        http.server's lenient email-parser reading; False when refused (answered, connection closing)."""
+        self.command, self.close_connection = "", True
+        try:
+            line = head.request_line(self.raw_requestline)
+            self.command, self.path, self.request_version = line.method, line.target, line.version
+            self.headers = head.message(head.read_fields(self.rfile))
+            head.check_host(self.headers, line)  # a refusal for it still sees the Origin
+        except wire.Refusal as refusal:
+            self._refuse(refusal.error)
+            return False
+        self.requestline, self.minor = self.raw_requestline[:-2].decode("ascii"), line.minor
+        if self.path.startswith("//"):  # as http.server does (gh-87389): "//x" is a path, not a host
+            self.path = "/" + self.path.lstrip("/")
+        self.close_connection = not head.keeps_alive(line, self.headers)
+        return True
 
     def _environ(self) -> dict:
         environ = self.get_environ()
@@ -136,7 +156,12 @@ class _Handler(WSGIRequestHandler):
         codings = [c.strip().lower() for v in self.headers.get_all("Transfer-Encoding") or [] for c in v.split(",")]
         limit = _body_limit(self.server.get_app())
         body_input = wire.Deadline(self.rfile, self.connection, self.body_timeout)
+        expects = (self.headers.get("Expect") or "").strip().lower() == "100-continue"
+        if expects and self.minor >= 1 and (codings or (length or 0) > 0) and (length or 0) <= limit:
+            self.wfile.write(wire.CONTINUE)  # only once the body will be read (RFC 9110 section 10.1.1)
         if codings:
+            if self.minor == 0:  # RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0 is faulty framing
+                self.close_connection = True
             if length is not None:
                 raise wire.bad_length("Send Content-Length or Transfer-Encoding, not both.")
             if codings != ["chunked"]:
@@ -206,7 +231,7 @@ class _Handler(WSGIRequestHandler):
         """Each chunk as the app yields it, in one write (the headers with the first). HTTP/1.1:
         chunked (RFC 9112 section 7.1), so the connection stays open for the client's next request;
         HTTP/1.0 has no chunked coding: the body ends when the connection closes."""
-        chunked = self.request_version == "HTTP/1.1"
+        chunked = self.minor >= 1
         if chunked:
             headers = [*headers, ("Transfer-Encoding", "chunked")]
         else:

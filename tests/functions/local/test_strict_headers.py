@@ -58,6 +58,13 @@ def everything_answered(port: int, raw: bytes) -> list[tuple[int, dict, bytes]]:
         b"Bad(Name): x",  # not a token (RFC 9110 section 5.1)
         b"X-Null: a\x00b",
         b"X-Cr: a\rb",
+        b"X-Vt: a\x0bb",  # any control but HTAB (RFC 9110 section 5.5)
+        b"Content-Length: %d\r\nno colon after the length" % len(SMUGGLED),
+        b"X Note: a space in the name",
+        b"X-N\xc3\xb6te: a name that is not ASCII",
+        b": an empty name",
+        b"X-Note: a bare LF ends this line\nContent-Length: 0",  # lines end with CRLF (section 2.2)
+        b"Host: a second host",  # exactly one Host (section 3.2)
     ],
 )
 def test_a_malformed_header_line_is_one_400_and_the_connection_closes(started, line):  # noqa: F811
@@ -126,3 +133,66 @@ def test_the_servers_own_refusal_answers_in_the_paths_error_shape(started, path,
     # THEN 413, in the shape the path's clients parse (OpenAI's error object, or our envelope)
     error = json.loads(body)["error"]
     assert status == 413 and (error["code"] == "body_too_large" if openai else isinstance(error, str))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"POST  /api/generate HTTP/1.1",  # two spaces (RFC 9112 section 3)
+        b"POST\t/api/generate HTTP/1.1",
+        b"POST /api/generate HTTP/1.1 ",
+        b"POST /api/generate",  # HTTP/0.9
+        b"POST /api/generate http/1.1",
+        b"POST /api/gen erate HTTP/1.1",
+        b"PO(ST /api/generate HTTP/1.1",  # a method is a token
+    ],
+)
+def test_a_malformed_request_line_is_one_400_and_the_connection_closes(started, line):  # noqa: F811
+    port = started()
+    # WHEN the request line is not method SP target SP version, a smuggled request in its body
+    raw = line + b"\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(SMUGGLED) + SMUGGLED
+    answers = everything_answered(port, raw)
+    # THEN one 400 envelope and nothing else
+    assert [(a[0], json.loads(a[2])["code"]) for a in answers] == [(400, "bad_request")]
+
+
+def test_http11_needs_a_host_and_http10_does_not(started):  # noqa: F811
+    port = started()
+    # RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host
+    assert [a[0] for a in everything_answered(port, b"GET /api/health HTTP/1.1\r\n\r\n" + SMUGGLED)] == [400]
+    assert [a[0] for a in everything_answered(port, b"GET /api/health HTTP/1.0\r\n\r\n")] == [200]
+
+
+def test_what_real_clients_send_is_still_taken(started):  # noqa: F811
+    # GIVEN one CRLF before the request line, a query, obs-text in a value, tchar punctuation in a name
+    port = started()
+    raw = (
+        (
+            b"\r\nPOST /api/generate?x=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"X-Latin: caf\xe9\r\nX-Odd!#$%%&'*+.^_`|~: ok\r\nContent-Length: %d\r\n\r\n" % len(BODY)
+        )
+        + BODY
+        + SMUGGLED.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
+    )
+    # THEN both requests are answered
+    assert [a[0] for a in everything_answered(port, raw)] == [200, 200]
+
+
+@pytest.mark.parametrize(("length", "continued", "status"), [(len(BODY), True, 200), (99999999, False, 413)])
+def test_100_continue_only_when_the_body_will_be_read(started, length, continued, status):  # noqa: F811
+    # GIVEN a client that waits for 100 Continue before it sends its body (RFC 9110 section 10.1.1)
+    port = started()
+    sock = connect(port)
+    sock.sendall(
+        b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % length
+    )
+    # WHEN the server has read the head
+    first = sock.recv(65536)
+    # THEN a body it will read is asked for; one it refuses is refused at once, never asked for
+    assert first.startswith(b"HTTP/1.1 100 Continue\r\n\r\n") is continued
+    if continued:
+        sock.sendall(BODY)
+        first = first.removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n") or sock.recv(65536)
+    assert first.split(b" ", 2)[1] == str(status).encode()
+    sock.close()
