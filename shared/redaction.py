@@ -311,6 +311,10 @@ def redact_json_text(text: str, token: str, data: Any = None) -> str:
     size, spacing, escaped lone surrogates in untouched strings) is kept byte for byte. A rewritten
     literal is well-formed Unicode (lone surrogates become U+FFFD).
     """
+    if "\\" not in text and redact_text(text, token) == text:
+        # Without escapes every string is written verbatim, and no form's alphabet has the quote
+        # that ends one: a form in any string is a form in the text. Clean text: nothing to parse.
+        return text
     if data is None:
         data = json.loads(text)
     if not _needs_redaction(data, token):
