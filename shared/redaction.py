@@ -118,7 +118,7 @@ def spans(text: str, token: str) -> list[tuple[int, int]]:
     return found + [m.span() for m in _SCHEME_VALUE.finditer(text)]
 
 
-def _alternation(words: frozenset[str]) -> str:
+def _alternation(words: frozenset[str], spelled: dict[str, str] | None = None) -> str:
     """A regex matching any of ``words``, written as a trie: the engine follows one branch per
     character instead of trying every word at every position (sre has no Aho-Corasick)."""
     trie: dict = {}
@@ -131,26 +131,27 @@ def _alternation(words: frozenset[str]) -> str:
     def emit(node: dict) -> str:
         if "" in node:  # a word ends here: enough for a search
             return ""
-        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items())]
+        branches = [(spelled or {}).get(ch, re.escape(ch)) + emit(child) for ch, child in sorted(node.items())]
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
     return emit(trie)
 
 
-_BASE64URL = str.maketrans("-_", "+/")
+_BASE64URL = {"+": "[+-]", "/": "[/_]"}  # base64's two characters, or base64url's in their place
 
 
 @lru_cache(maxsize=8)
 def _finders(token: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
-    """Two searches that find an anchor of every window of every form: the folded forms' in the lower-cased
-    text, base64's in the text with base64url's characters mapped. Sound only for an ASCII token
-    (its runs are then ASCII, and lower-casing them is the same inside and outside the text)."""
+    """Two searches that find an anchor of every window of every form: the folded forms' in the
+    lower-cased text, base64's in the text as it is (base64url's two characters spelled in). Sound
+    only for an ASCII token (its runs are then ASCII, and lower-casing them is the same inside and
+    outside the text)."""
     if not token.isascii():
         return None
     forms = _forms(token)
     folded = frozenset().union(*(f.anchors for f in forms if f.fold))
     plain = frozenset().union(*(f.anchors for f in forms if not f.fold))
-    return re.compile(_alternation(folded)), re.compile(_alternation(plain))
+    return re.compile(_alternation(folded)), re.compile(_alternation(plain, _BASE64URL))
 
 
 def _spans(text: str, token: str) -> list[tuple[int, int]]:
@@ -162,7 +163,7 @@ def _spans(text: str, token: str) -> list[tuple[int, int]]:
     finders = _finders(token)
     if finders is not None:
         folded, plain = finders
-        if folded.search(text.lower()) is None and plain.search(text.translate(_BASE64URL)) is None:
+        if folded.search(text.lower()) is None and plain.search(text) is None:
             return []
     found: list[tuple[int, int]] = []
     for form in _forms(token):
