@@ -35,7 +35,12 @@ $(VENV)/.bench: bench/requirements.txt requirements-dev.txt requirements.txt | $
 	$(BIN)/pip install --quiet -r bench/requirements.txt
 	touch $@ $(VENV)/.dev $(VENV)/.runtime
 
-bench: $(VENV)/.bench
+# Portkey's gateway, the peer of the throughput row (Node, bench only: never deployed, never in `make test`).
+bench/node/node_modules/.installed: bench/node/package.json bench/node/package-lock.json
+	cd bench/node && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+bench: $(VENV)/.bench bench/node/node_modules/.installed
 	$(BIN)/python -m bench
 
 .PHONY: bench

@@ -75,6 +75,7 @@ def warm(out: str, event_file: str, rounds: str) -> None:
     import os
 
     import requests
+    import urllib3
 
     from bench.common import UpstreamClient
     from functions.aws_lambda.handler import lambda_handler
@@ -96,15 +97,23 @@ def warm(out: str, event_file: str, rounds: str) -> None:
         assert resp.status_code == 200
         return resp.content
 
+    pool = urllib3.connection_from_url(url)
+    bare_headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def bare(i: int) -> bytes:  # the least a Python caller can do: one pooled urllib3 request
+        resp = pool.urlopen("POST", url, body=json.dumps(payload).encode(), headers=bare_headers)
+        assert resp.status == 200
+        return resp.data
+
     upstream.reset()
     for i in range(100):
         ours(i)
     connections = upstream.connections()
-    same_answer = json.loads(ours(0)) == json.loads(direct(0))
-    times: dict[str, list[float]] = {"ours": [], "direct": []}
-    pair = (("ours", ours), ("direct", direct))
+    same_answer = json.loads(ours(0)) == json.loads(direct(0)) == json.loads(bare(0))
+    times: dict[str, list[float]] = {"ours": [], "direct": [], "bare": []}
+    calls = (("ours", ours), ("direct", direct), ("bare", bare))
     for i in range(-50, int(rounds)):  # 50 rounds of warm-up, not recorded; the order flips each round
-        for name, call in pair if i % 2 else pair[::-1]:
+        for name, call in calls if i % 2 else calls[::-1]:
             started = time.perf_counter()
             call(i)
             elapsed = time.perf_counter() - started

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from bench import bundle, concurrency, limits, stream
+from bench import bundle, concurrency, limits, local, stream
 from bench.common import MODEL_PATH, PAYLOAD, ROOT, Upstream, median, proxy_env, run_probe
 
 WARM_ROUNDS = int(os.environ.get("BENCH_WARM_ROUNDS", "2000"))
@@ -26,6 +26,8 @@ COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "15"))
 MEMORY_REQUESTS = 1000
 LIMIT_ROUNDS = int(os.environ.get("BENCH_LIMIT_ROUNDS", "2000"))
 STREAM_ROUNDS = int(os.environ.get("BENCH_STREAM_ROUNDS", "300"))
+LOCAL_ROUNDS = int(os.environ.get("BENCH_LOCAL_ROUNDS", "1000"))
+RATE_CLIENTS, RATE_SECONDS, RATE_ROUNDS = 8, 3.0, 3
 MB = 1024 * 1024
 
 
@@ -68,6 +70,7 @@ def warm(table: Table, env: dict, event: str) -> None:
     r = run_probe("warm", env, event, str(WARM_ROUNDS), timeout=600)
     b = run_probe("baseline", env, event, str(WARM_ROUNDS // 4), timeout=600)
     ours, direct, base = median(r["times"]["ours"]), median(r["times"]["direct"]), median(b["times"])
+    bare = median(r["times"]["bare"])
     assert r["same_answer"], "our answer must equal the upstream's"
     table.add(
         f"warm overhead, median of {WARM_ROUNDS} interleaved (lambda_handler, HTTP API v2 event)",
@@ -76,6 +79,14 @@ def warm(table: Table, env: dict, event: str) -> None:
         f"{ours / direct:.2f}",
         "≤ 1.15",
         ours / direct <= 1.15,
+    )
+    table.add(
+        "  the same handler against one bare pooled urllib3 request, same run",
+        f"{ours * 1e6:.0f} µs",
+        f"{bare * 1e6:.0f} µs urllib3 urlopen",
+        f"{ours / bare:.2f}",
+        "≤ 1.50",
+        ours / bare <= 1.5,
     )
     table.add(
         f"  seed-000-style Flask baseline, same event and front door, {WARM_ROUNDS // 4} requests",
@@ -300,6 +311,42 @@ def stream_first_chunk(table: Table, env: dict, event: str) -> None:
     )
 
 
+def local_server(table: Table, env: dict, event: str) -> None:
+    """`make serve`'s server: one warm chat over direct (two clients), and requests a second next to Portkey."""
+    upstream_url = env["HF_INFERENCE_URL"].removesuffix(MODEL_PATH)
+    got = local.warm_chat(upstream_url, LOCAL_ROUNDS)
+    for client in ("http.client", "openai"):
+        ours, direct = got[f"{client} ours"], got[f"{client} direct"]
+        table.add(
+            f"local server: warm chat, {client}{' SDK' if client == 'openai' else ''} keep-alive, "
+            f"median of {LOCAL_ROUNDS} interleaved",
+            f"{ours:.2f} ms",
+            f"{direct:.2f} ms direct to the fake",
+            f"+{ours - direct:.2f} ms",
+            "≤ +0.50 ms",
+            ours - direct <= 0.5,
+        )
+    rate = local.throughput(upstream_url, RATE_CLIENTS, RATE_SECONDS, RATE_ROUNDS)
+    peer = rate["portkey"]
+    table.add(
+        f"local server: chats a second, {RATE_CLIENTS} keep-alive clients, "
+        f"median of {RATE_ROUNDS} × {RATE_SECONDS:g} s",
+        f"{rate['ours']:.0f}/s",
+        f"{peer:.0f}/s Portkey gateway" if peer else "Portkey not installed (make bench installs it)",
+        f"{rate['ours'] / peer:.2f}" if peer else "-",
+        "≥ 1.30",
+        rate["ours"] / peer >= 1.3 if peer else False,
+    )
+    table.add(
+        "  the fake itself, same clients",
+        f"{rate['direct']:.0f}/s",
+        "-",
+        f"{rate['ours'] / rate['direct']:.2f}",
+        "(reference)",
+        None,
+    )
+
+
 def local_concurrency(table: Table) -> None:
     got = concurrency.measure()
     ok = got["ok"] == got["clients"] and got["seconds"] <= 1.5
@@ -320,7 +367,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hfproxy-bench-") as tmp, Upstream() as upstream:
         event = event_file(tmp)
         env = proxy_env(upstream.url)
-        for step in (warm, transport, cold, memory, spend_limits, stream_first_chunk):
+        for step in (warm, transport, cold, memory, spend_limits, stream_first_chunk, local_server):
             print(f"  {step.__name__} ...", flush=True)
             step(table, env, event)
         imports = import_shares(env, event)

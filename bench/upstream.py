@@ -1,7 +1,8 @@
 """The benchmarks' own fake HF upstream, on 127.0.0.1: ``python -m bench.upstream [--delay S]``.
 
-Standard library only, so ``bench/`` does not depend on ``tests/``. It answers every POST the way
-HF text generation does (``[{"generated_text": ...}]``, echoing the prompt), over HTTP/1.1
+Standard library only, so ``bench/`` does not depend on ``tests/``. It answers a POST with ``messages`` the way the
+router's Chat Completions does (streamed when asked), any other POST the way HF text generation
+does (``[{"generated_text": ...}]``, echoing the prompt), over HTTP/1.1
 keep-alive, each answer in ONE send with TCP_NODELAY set (headers and body in two sends would
 stall keep-alive clients ~40 ms: Nagle + delayed ACK). As a process it prints its base URL on
 stdout, then serves until stdin closes. ``GET /_bench/connections`` answers how many TCP
@@ -78,8 +79,11 @@ class _Handler(BaseHTTPRequestHandler):
             prompt = asked.get("inputs", "")
         except (ValueError, AttributeError):
             asked, prompt = {}, ""
-        if isinstance(asked, dict) and asked.get("stream") and "messages" in asked:
-            self._stream(["The", " fake", " model", " streams."])
+        if isinstance(asked, dict) and "messages" in asked:
+            if asked.get("stream"):
+                self._stream(["The", " fake", " model", " streams."])
+            else:
+                self._answer(200, _completion(asked.get("model") or "fake"))
             return
         if self.server.delay:
             time.sleep(self.server.delay)  # a slow model, not synchronisation
@@ -97,6 +101,24 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.dumps(payload).encode()
         head = f"HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
         self.wfile.write(head.encode() + data)
+
+
+def _completion(model: str) -> dict:
+    """A Chat Completions answer as the router writes one (usage included)."""
+    return {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion",
+        "created": 1764806400,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "The fake model answers."},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9},
+    }
 
 
 def main() -> None:
