@@ -114,6 +114,8 @@ def spans(text: str, token: str) -> list[tuple[int, int]]:
     """Where :func:`redact_text` would redact ``text``: the token in any known form, any Hugging
     Face token, any credential after ``Bearer``/``Basic`` (overlapping spans are not merged)."""
     found = _spans(text, token) if token else []
+    if text.isascii() and not any(word in text.lower() for word in _SCHEME_AND_TOKEN_WORDS):
+        return found  # as in redact_text: neither pattern can match
     found += [m.span() for m in _ANY_TOKEN.finditer(text)]
     return found + [m.span() for m in _SCHEME_VALUE.finditer(text)]
 

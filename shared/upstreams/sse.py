@@ -35,18 +35,25 @@ DONE_EVENT = b"data: [DONE]\n\n"
 _MAX_LINE = 1024 * 1024  # a single line longer than this is not an event we relay
 
 
+_UNREAD: Any = object()
+
+
 @dataclass
 class Event:
     data: str
     event: str = "message"
     id: str | None = None
+    _json: Any = field(default=_UNREAD, repr=False, compare=False)
 
     def json(self) -> Any:
-        """The data as JSON, or None when it is not JSON (e.g. ``[DONE]``)."""
-        try:
-            return json.loads(self.data)
-        except ValueError:
-            return None
+        """The data as JSON, or None when it is not JSON (e.g. ``[DONE]``). Parsed once: the error
+        check, the usage count, the final-event test and the redaction all read the same value."""
+        if self._json is _UNREAD:
+            try:
+                self._json = json.loads(self.data)
+            except (ValueError, RecursionError):
+                self._json = None
+        return self._json
 
 
 @dataclass
@@ -180,7 +187,7 @@ def relay(
                     pass
                 elif convert is None:
                     call.relayed += 1
-                    yield encode(redactor.data(event.data), _event_name(event, token))
+                    yield encode(redactor.data(event.data, event.json()), _event_name(event, token))
                 for data in convert(event) if convert is not None else ():
                     call.relayed += 1
                     yield encode(redactor.data(json.dumps(data, ensure_ascii=False)))

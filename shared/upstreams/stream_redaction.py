@@ -17,6 +17,7 @@ what would complete it never leaves. :data:`TAIL` covers the widest window of an
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +28,7 @@ TAIL = 64  # characters of each field's sent text kept as context (>= the widest
 MAX_FIELDS = 256  # fields tracked per stream; beyond, the oldest is forgotten (an upstream cannot grow this)
 
 Path = tuple[str | int, ...]
+_UNREAD: Any = object()
 
 
 class StreamRedactor:
@@ -34,11 +36,13 @@ class StreamRedactor:
         self._token = token
         self._tails: dict[Path, str] = {}
 
-    def data(self, data: str) -> str:
-        """One event's data as our client may get it, given every event sent before it."""
+    def data(self, data: str, parsed: Any = _UNREAD) -> str:
+        """One event's data as our client may get it, given every event sent before it. ``parsed``:
+        the data as JSON when the caller has parsed it already (None: not JSON); never changed here."""
         stripped = data.strip()
-        parsed = None
-        if stripped[:1] in ("{", "[", '"'):
+        if stripped[:1] not in ("{", "[", '"'):
+            parsed = None  # a bare number or word is text to us, as it is to the client that joins it
+        elif parsed is _UNREAD:
             try:
                 parsed = json.loads(stripped)
             except (ValueError, RecursionError):
@@ -55,6 +59,7 @@ class StreamRedactor:
             for path, value in leaves:
                 self._remember(path, value)
             return well_formed(data)
+        parsed = copy.deepcopy(parsed)  # the caller's value stays as the upstream sent it
         for path, value in leaves:
             _set(parsed, path, self._continue(path, value))
         return json.dumps(well_formed_json(_clean_keys(parsed, self._token)), ensure_ascii=False, separators=(",", ":"))

@@ -184,3 +184,23 @@ def test_the_lambda_handler(chat_settings, upstream, monkeypatch):
     assert resp["statusCode"] == 200
     found = [e for e in sse.iter_events([resp["body"].encode()]) if e.data.strip() != sse.DONE]
     assert leaked(joined(found, "choices", 0, "delta", "content"), TEST_TOKEN) == []
+
+
+def test_an_event_parsed_once_is_redacted_from_that_value_and_left_as_it_was():
+    # GIVEN a relayed event whose JSON the relay has parsed once (Event.json) for its other checks
+    event = sse.Event(json.dumps({"choices": [{"delta": {"content": SAY}}]}))
+    parsed = event.json()
+    assert event.json() is parsed  # one parse for every reader
+    before = json.dumps(parsed)
+    # WHEN the redactor is handed that value
+    sent = StreamRedactor(TEST_TOKEN).data(event.data, parsed)
+    # THEN what leaves is redacted, and the value the others read is untouched
+    assert TEST_TOKEN not in sent and "[redacted]" in json.loads(sent)["choices"][0]["delta"]["content"]
+    assert json.dumps(event.json()) == before
+
+
+def test_a_bare_number_is_text_to_the_redactor_even_when_parsed():
+    # GIVEN data that is JSON but not an object, array or string (a client joins it as text)
+    redactor = StreamRedactor(TEST_TOKEN)
+    # THEN the parsed value changes nothing: it is redacted as the text it is
+    assert redactor.data("12345", 12345) == StreamRedactor(TEST_TOKEN).data("12345") == "12345"
