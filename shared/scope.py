@@ -11,7 +11,7 @@ request record from both when the answer is done (:meth:`fill`). No module reach
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shared.credentials import ENVIRONMENT, TokenSource
 from shared.deadline import Deadline
@@ -21,7 +21,18 @@ from shared.telemetry import RequestRecord
 
 if TYPE_CHECKING:
     from shared.auth import Caller
+    from shared.routes.route import RouteTable
     from shared.upstreams.call import UpstreamCall
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a model request asks for, for its record and its span (never content)."""
+
+    model: str | None  # None: the upstream's default (the Llama Space names none)
+    prompt_chars: int
+    max_tokens: int
+    operation: str  # OpenTelemetry's gen_ai.operation.name: "chat" or "text_completion"
 
 
 @dataclass
@@ -35,8 +46,8 @@ class Scope:
     error_shape: str = "envelope"  # the request path's error shape (the route table's), for stream errors too
     vouched_by: str | None = None  # the verified front-proxy signature that vouched for the address
     caller: Caller | None = None  # who calls a model route (shared.auth.who): a signed-in user, or the address
-    routes: Any = None  # the app's route table (shared.routes.route.RouteTable): health and OpenAPI read it
-    _notes: dict[str, Any] = field(default_factory=dict)
+    routes: RouteTable | None = None  # the app's route table: health and OpenAPI read it
+    _asked: Asked | None = None
     _headers: dict[str, str] = field(default_factory=dict)
     _limit: str | None = None
     _admitted: bool = False
@@ -52,9 +63,9 @@ class Scope:
     def signed_in(self) -> bool:
         return self.caller is not None and self.caller.kind == "user"
 
-    def note(self, **facts: str | int | None) -> None:
-        """What the request asks for, for the log (never content): model, prompt_chars, max_tokens, operation."""
-        self._notes.update(facts)
+    def note(self, asked: Asked) -> None:
+        """What the request asks for, for the log (never content); a model route says it once."""
+        self._asked = asked
 
     def add_headers(self, headers: dict[str, str]) -> None:
         self._headers.update(headers)
@@ -130,8 +141,10 @@ class Scope:
 
     def fill(self, record: RequestRecord) -> None:
         """Write this request's facts into its record (the app calls this once the answer is done)."""
-        for name, value in self._notes.items():
-            setattr(record, name, value)
+        if self._asked is not None:
+            asked = self._asked
+            record.model, record.prompt_chars = asked.model, asked.prompt_chars
+            record.max_tokens, record.operation = asked.max_tokens, asked.operation
         record.limit = self._limit
         call = self._call
         if call is not None:

@@ -21,6 +21,7 @@ def handle(request: Request, scope: Scope) -> Response:
     s = scope.settings
     ready = s.demo_mode or scope.token_source.configured(s)
     upstreams = {}
+    assert scope.routes is not None, "the app routes every request by its table"
     for route in scope.routes.model_routes():
         assert route.model is not None
         upstreams[route.name] = route.model.health(s, ready)

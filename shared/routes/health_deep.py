@@ -35,6 +35,7 @@ def forget() -> None:
 
 
 def report(scope: Scope) -> dict:
+    assert scope.routes is not None, "the app routes every request by its table"
     s, routes = scope.settings, scope.routes.model_routes()
     if s.demo_mode:
         return {"cached": False, "routes": {route.name: DEMO for route in routes}}

@@ -18,7 +18,7 @@ from typing import Any
 from shared.http import Request, Response
 from shared.routes.route import Route
 from shared.schemas import validate
-from shared.scope import Scope
+from shared.scope import Asked, Scope
 
 
 def answer(route: Route, request: Request, scope: Scope) -> Response:
@@ -26,7 +26,7 @@ def answer(route: Route, request: Request, scope: Scope) -> Response:
     assert spec is not None and route.body is not None, "a model route declares its spec and body"
     body = validate(schema(route.body), request.json(settings.max_body_bytes), spec.limits(settings))
     plan = spec.plan(body, settings)
-    scope.note(model=plan.model, prompt_chars=plan.prompt_chars, max_tokens=plan.tokens, operation=spec.operation)
+    scope.note(Asked(plan.model, plan.prompt_chars, plan.tokens, spec.operation))
     if plan.announce and plan.model:
         scope.call.answered(model=plan.model)  # a refusal (429, 503) names the model it was for
     scope.admit(plan.tokens)

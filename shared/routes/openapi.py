@@ -98,6 +98,7 @@ def _paths(table: RouteTable) -> list[tuple[str, Route]]:
 
 
 def handle(request: Request, scope: Scope) -> Response:
+    assert scope.routes is not None, "the app routes every request by its table"
     return Response.raw_json(200, document(scope.routes))
 
 
