@@ -12,7 +12,7 @@ from werkzeug.test import Client
 from shared.app import ProxyApp
 from shared.settings import Settings
 from tests.fakes import hf_inference
-from tests.fakes.http_server import FakeServer
+from tests.fakes.http_server import FakeServer, served
 from tests.fakes.telemetry import Recorder
 
 pytest_plugins = ["tests.fakes.space_fixtures"]  # the Llama Space fakes and the real Gradio server
@@ -24,9 +24,7 @@ MODEL_PATH = "/hf-inference/models/openai-community/gpt2"
 
 @pytest.fixture(scope="session")
 def _hf_server() -> Iterator[FakeServer]:
-    server = FakeServer(default=hf_inference.echo_generation).start()
-    yield server
-    server.stop()
+    yield from served(FakeServer(default=hf_inference.echo_generation))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from shared.limits.store import StoreUnavailable
 from shared.limits.stores import store_for
 from shared.settings import Settings
 from tests.conftest import client_for, post_json
+from tests.fakes.http_server import served
 from tests.fakes.redis_server import RedisServer
 
 GENERATE = {"inputs": "Hello", "parameters": {"max_new_tokens": 10}}
@@ -27,9 +28,7 @@ SLACK = 1.0  # the documented bound: the deadline plus one second
 @pytest.fixture
 def own_redis() -> Iterator[RedisServer]:
     """GIVEN a redis-server this test may stop or freeze."""
-    server = RedisServer().start()
-    yield server
-    server.stop()
+    yield from served(RedisServer())
 
 
 def limited(settings: Settings, **store) -> Settings:
