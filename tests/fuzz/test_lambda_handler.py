@@ -62,6 +62,20 @@ def invoke(event: dict) -> tuple[int, dict[str, str], bytes]:
     return resp["statusCode"], {k.lower(): v for k, v in headers.items()}, raw
 
 
+def json_post(shape: str, body: bytes, as_base64: bool = False, headers: dict[str, str] | None = None):
+    """An explicit example: a JSON POST to /api/generate, without an Origin."""
+    return example(
+        shape=shape,
+        method="POST",
+        path="/api/generate",
+        body=body,
+        as_base64=as_base64,
+        content_type="application/json",
+        origin=None,
+        headers=headers or {},
+    )
+
+
 def _utf8(raw: bytes) -> bool:
     try:
         raw.decode("utf-8")
@@ -81,26 +95,9 @@ def _utf8(raw: bytes) -> bool:
     origin=origins,
     headers=st.dictionaries(event_header_names, event_header_values, max_size=4),
 )
-@example(
-    shape="http_api_v2",
-    method="POST",
-    path="/api/generate",
-    body=b'{"inputs": "\xff\xfe"}',
-    as_base64=True,
-    content_type="application/json",
-    origin=None,
-    headers={},
-)
-@example(  # a header value with a newline: werkzeug refuses it while serverless-wsgi builds the environ
-    shape="rest_api_v1",
-    method="POST",
-    path="/api/generate",
-    body=b'{"inputs": "hi"}',
-    as_base64=False,
-    content_type="application/json",
-    origin=None,
-    headers={"x-note": "line one\nline two"},
-)
+@json_post("http_api_v2", b'{"inputs": "\xff\xfe"}', as_base64=True)
+# a header value with a newline: werkzeug refuses it while serverless-wsgi builds the environ
+@json_post("rest_api_v1", b'{"inputs": "hi"}', headers={"x-note": "line one\nline two"})
 def test_any_event_gets_an_envelope_and_only_valid_ones_go_upstream(
     lambda_env, capsys, shape, method, path, body, as_base64, content_type, origin, headers
 ):
