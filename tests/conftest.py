@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from werkzeug.test import Client
@@ -89,6 +90,21 @@ def post_json(client: Client, path: str, payload, **kwargs):
     body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
     headers = kwargs.pop("headers", {})
     return client.post(path, data=body, headers={"Content-Type": "application/json", **headers}, **kwargs)
+
+
+@contextmanager
+def function_env(monkeypatch: pytest.MonkeyPatch, **env: str) -> Iterator[None]:
+    """The Lambda function's environment for one test (the test token, and ``env``): its app re-reads
+    it, as a fresh instance would, and forgets it afterwards."""
+    from functions.aws_lambda import handler
+
+    for name, value in {"HF_TOKEN": TEST_TOKEN, **env}.items():
+        monkeypatch.setenv(name, value)
+    handler.app.configure(None)
+    try:
+        yield
+    finally:
+        handler.app.configure(None)
 
 
 def refused_url() -> str:

@@ -12,7 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from functions.aws_lambda import handler
-from tests.conftest import MODEL_PATH, TEST_TOKEN
+from tests.conftest import MODEL_PATH, TEST_TOKEN, function_env
 from tests.fakes.lambda_context import LambdaContext
 from tests.functions.aws_lambda import events
 from tests.fuzz.strategies import (
@@ -40,18 +40,15 @@ event_header_values = st.text(max_size=60)  # API Gateway hands headers over as 
 @pytest.fixture
 def lambda_env(monkeypatch, upstream):
     """GIVEN the function's environment pointing at the fake upstream, with small limits."""
-    for name, value in {
-        "HF_TOKEN": TEST_TOKEN,
-        "HF_INFERENCE_URL": upstream.url + MODEL_PATH,
-        "ALLOWED_ORIGINS": ALLOWED_ORIGIN,
-        "MAX_PROMPT_CHARS": str(MAX_PROMPT),
-        "MAX_BODY_BYTES": str(MAX_BODY),
-        "MAX_NEW_TOKENS": "50",
-    }.items():
-        monkeypatch.setenv(name, value)
-    handler.app.configure(None)
-    yield upstream
-    handler.app.configure(None)
+    with function_env(
+        monkeypatch,
+        HF_INFERENCE_URL=upstream.url + MODEL_PATH,
+        ALLOWED_ORIGINS=ALLOWED_ORIGIN,
+        MAX_PROMPT_CHARS=str(MAX_PROMPT),
+        MAX_BODY_BYTES=str(MAX_BODY),
+        MAX_NEW_TOKENS="50",
+    ):
+        yield upstream
 
 
 def invoke(event: dict) -> tuple[int, dict[str, str], bytes]:
