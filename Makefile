@@ -133,7 +133,7 @@ build-HfProxyFunction:
 # HTTP server (functions/local), which the Lambda Web Adapter runs through functions/aws_lambda/run.sh.
 build-HfProxyStreamFunction: build-HfProxyFunction
 	mkdir -p "$(ARTIFACTS_DIR)/functions/local"
-	cp functions/local/__init__.py functions/local/server.py functions/local/wire.py functions/local/static.py "$(ARTIFACTS_DIR)/functions/local/"
+	cp functions/local/*.py "$(ARTIFACTS_DIR)/functions/local/"
 	chmod +x "$(ARTIFACTS_DIR)/functions/aws_lambda/run.sh"
 	if $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then \
 		$(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)/functions/local"; fi

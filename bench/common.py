@@ -1,4 +1,5 @@
-"""What every figure shares: the upstream process, the request, the environment, fresh processes."""
+"""What every figure shares: the upstream process, the request, the environment, the local server
+in its own process, fresh processes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_PATH = "/hf-inference/models/openai-community/gpt2"
@@ -74,6 +76,24 @@ def proxy_env(upstream_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE", "POWERTOOLS"))}
     env.update(HF_TOKEN=TOKEN, HF_INFERENCE_URL=upstream_url + MODEL_PATH, PYTHONPATH=str(ROOT), **extra)
     return env
+
+
+def start_local_server(env: dict[str, str], stderr: Any = subprocess.DEVNULL) -> tuple[subprocess.Popen, int]:
+    """`make serve`'s server (``python -m functions.local.server``) in its own process on a free
+    loopback port, live (a token configured, not demo mode): the process and the port its banner names."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "functions.local.server", "--host", "127.0.0.1", "--port", "0", "--env-file", ""],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
+    line = proc.stdout.readline() if proc.stdout else ""  # "hfproxy on http://127.0.0.1:PORT - live - ..."
+    if "http://127.0.0.1:" not in line or "DEMO" in line:
+        proc.kill()
+        raise RuntimeError(f"the local server did not start live: {line!r}")
+    return proc, int(line.split("http://127.0.0.1:")[1].split()[0])
 
 
 def run_probe(name: str, env: dict[str, str], *args: str, timeout: float = 120) -> dict:

@@ -5,37 +5,19 @@ from __future__ import annotations
 
 import http.client
 import json
-import subprocess
-import sys
 import threading
 import time
 
-from bench.common import PAYLOAD, ROOT, Upstream, proxy_env
+from bench.common import PAYLOAD, Upstream, proxy_env, start_local_server
 
 CLIENTS = 50
 UPSTREAM_DELAY = 1.0
 
 
-def _start_server(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "functions.local.server", "--port", "0", "--env-file", ""],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = proc.stdout.readline()  # "hfproxy on http://127.0.0.1:PORT - live"
-    if "http://127.0.0.1:" not in line or "DEMO" in line:
-        proc.kill()
-        raise RuntimeError(f"the local server did not start live: {line!r}")
-    return proc, int(line.split("http://127.0.0.1:")[1].split()[0])
-
-
 def measure() -> dict:
     body = json.dumps(PAYLOAD).encode()
     with Upstream(delay=UPSTREAM_DELAY) as upstream:
-        proc, port = _start_server(proxy_env(upstream.url))
+        proc, port = start_local_server(proxy_env(upstream.url))
         try:
             statuses: list[int] = []
             lock = threading.Lock()

@@ -22,12 +22,10 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
+from bench.common import MODEL_PATH, start_local_server
 from bench.upstream import FakeUpstream
 
-ROOT = Path(__file__).resolve().parents[1]
-MODEL_PATH = "/hf-inference/models/openai-community/gpt2"
 TOKEN = "hf_load-test-token"  # not a real token: the upstream is a loopback fake
 
 
@@ -38,19 +36,7 @@ def start_proxy(upstream_url: str, log) -> tuple[subprocess.Popen, int]:
         "HF_INFERENCE_URL": upstream_url + MODEL_PATH,
         "REQUEST_DEADLINE_SECONDS": "25",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "functions.local.server", "--host", "127.0.0.1", "--port", "0", "--env-file", ""],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    line = proc.stdout.readline()  # "hfproxy on http://127.0.0.1:PORT - live"
-    if "http://127.0.0.1:" not in line:
-        proc.kill()
-        raise SystemExit(f"the proxy did not start: {line!r}")
-    return proc, int(line.split("http://127.0.0.1:")[1].split()[0])
+    return start_local_server(env, stderr=log)
 
 
 def percentile(sorted_values: list[float], q: float) -> float:

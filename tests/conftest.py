@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from werkzeug.test import Client
@@ -12,7 +13,7 @@ from werkzeug.test import Client
 from shared.app import ProxyApp
 from shared.settings import Settings
 from tests.fakes import hf_inference
-from tests.fakes.http_server import FakeServer
+from tests.fakes.http_server import FakeServer, served
 from tests.fakes.telemetry import Recorder
 
 pytest_plugins = ["tests.fakes.space_fixtures"]  # the Llama Space fakes and the real Gradio server
@@ -24,9 +25,7 @@ MODEL_PATH = "/hf-inference/models/openai-community/gpt2"
 
 @pytest.fixture(scope="session")
 def _hf_server() -> Iterator[FakeServer]:
-    server = FakeServer(default=hf_inference.echo_generation).start()
-    yield server
-    server.stop()
+    yield from served(FakeServer(default=hf_inference.echo_generation))
 
 
 @pytest.fixture
@@ -91,6 +90,21 @@ def post_json(client: Client, path: str, payload, **kwargs):
     body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
     headers = kwargs.pop("headers", {})
     return client.post(path, data=body, headers={"Content-Type": "application/json", **headers}, **kwargs)
+
+
+@contextmanager
+def function_env(monkeypatch: pytest.MonkeyPatch, **env: str) -> Iterator[None]:
+    """The Lambda function's environment for one test (the test token, and ``env``): its app re-reads
+    it, as a fresh instance would, and forgets it afterwards."""
+    from functions.aws_lambda import handler
+
+    for name, value in {"HF_TOKEN": TEST_TOKEN, **env}.items():
+        monkeypatch.setenv(name, value)
+    handler.app.configure(None)
+    try:
+        yield
+    finally:
+        handler.app.configure(None)
 
 
 def refused_url() -> str:

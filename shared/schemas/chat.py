@@ -21,19 +21,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    Field,
-    StrictBool,
-    StrictInt,
-    StrictStr,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from shared.schemas.base import Number, Strict
+from shared.schemas.base import Number, Strict, StrictBool, StrictInt, StrictStr
 from shared.schemas.limits import cap_tokens, limits_of, optional_model
 
 StopWord = Annotated[StrictStr, Field(min_length=1, max_length=64)]

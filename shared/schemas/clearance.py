@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictStr
+from pydantic import BaseModel, Field
 
-from shared.schemas.base import Strict
+from shared.schemas.base import Strict, StrictStr
 
 
 class ClearanceRequest(BaseModel):

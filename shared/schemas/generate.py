@@ -10,18 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import (
-    BaseModel,
-    Field,
-    StrictBool,
-    StrictInt,
-    StrictStr,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from shared.schemas.base import Number, Strict
+from shared.schemas.base import Number, Strict, StrictBool, StrictInt, StrictStr
 from shared.schemas.limits import cap_tokens, check_prompt
 
 

@@ -10,18 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import (
-    BaseModel,
-    Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from shared.schemas.base import Strict
+from shared.schemas.base import Strict, StrictBool, StrictFloat, StrictInt, StrictStr
 from shared.schemas.limits import cap_tokens, check_model, check_prompt, limits_of
 
 DEFAULT_MAX_NEW_TOKENS = 500

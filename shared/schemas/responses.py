@@ -19,19 +19,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    Field,
-    StrictBool,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 
-from shared.schemas.base import Number, Strict
+from shared.schemas.base import Number, Strict, StrictBool, StrictInt, StrictStr
 from shared.schemas.chat import Function
 from shared.schemas.limits import cap_tokens, limits_of, optional_model
 

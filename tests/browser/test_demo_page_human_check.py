@@ -13,14 +13,12 @@ import pytest
 from shared.app import ProxyApp
 from shared.settings import Settings
 from tests.fakes import turnstile
-from tests.fakes.http_server import FakeServer
+from tests.fakes.http_server import FakeServer, served
 
 
 @pytest.fixture
 def siteverify() -> Iterator[FakeServer]:
-    server = FakeServer(default=turnstile.siteverify_answer).start()
-    yield server
-    server.stop()
+    yield from served(FakeServer(default=turnstile.siteverify_answer))
 
 
 def human_check_settings(siteverify: FakeServer) -> Settings:

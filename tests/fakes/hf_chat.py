@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 
+from tests.fakes.hf_inference import ERROR_ROWS, hf_error
 from tests.fakes.http_server import Received, Reply
 
 CHAT_PATH = "/v1/chat/completions"
@@ -84,41 +85,33 @@ def tgi_stream(tokens: list[str], *, spaced: bool = False) -> Reply:
 
 
 ROUTER_ERRORS = {
-    "model_not_supported_400": Reply(
+    "model_not_supported_400": hf_error(
         400,
-        json={
-            "error": {
-                "message": "The requested model 'x/y' is not supported by any provider you have enabled.",
-                "type": "invalid_request_error",
-                "param": "model",
-                "code": "model_not_supported",
-            }
+        {
+            "message": "The requested model 'x/y' is not supported by any provider you have enabled.",
+            "type": "invalid_request_error",
+            "param": "model",
+            "code": "model_not_supported",
         },
     ),
-    "unauthorized_401": Reply(401, json={"error": "Invalid credentials in Authorization header"}),
-    "credits_402": Reply(
-        402, json={"error": "You have exceeded your monthly included credits for Inference Providers."}
-    ),
-    "gated_403": Reply(
+    # the router answers these as it does for text generation
+    "unauthorized_401": ERROR_ROWS["unauthorized_401"],
+    "credits_402": ERROR_ROWS["credits_402"],
+    "gated_403": hf_error(
         403,
-        json={
-            "error": "You cannot access this model unless the model owner gives you access. "
-            "You can do so by accepting the terms."
-        },
+        "You cannot access this model unless the model owner gives you access. You can do so by accepting the terms.",
     ),
-    "token_permissions_403": Reply(
+    "token_permissions_403": hf_error(
         403,
-        json={
-            "error": "This authentication method does not have sufficient "
-            "permissions to call Inference Providers on behalf of user u"
-        },
+        "This authentication method does not have sufficient "
+        "permissions to call Inference Providers on behalf of user u",
     ),
-    "not_found_404": Reply(404, json={"error": "Model x/y not found."}),
-    "rate_limited_429": Reply(
-        429, json={"error": {"message": "Rate limit reached", "type": "rate_limit"}}, headers={"Retry-After": "9"}
+    "not_found_404": hf_error(404, "Model x/y not found."),
+    "rate_limited_429": hf_error(
+        429, {"message": "Rate limit reached", "type": "rate_limit"}, headers={"Retry-After": "9"}
     ),
-    "server_error_500": Reply(500, json={"error": {"message": "internal", "type": "server_error"}}),
+    "server_error_500": hf_error(500, {"message": "internal", "type": "server_error"}),
     "unavailable_503": Reply(503, body=b"<html>Service Temporarily Unavailable</html>", content_type="text/html"),
-    "gateway_timeout_504": Reply(504, body=b"<html>504 Gateway Time-out</html>", content_type="text/html"),
-    "bad_json_200": Reply(200, body=b"<html>not json</html>", content_type="text/html"),
+    "gateway_timeout_504": ERROR_ROWS["gateway_timeout_504"],
+    "bad_json_200": ERROR_ROWS["bad_json_200"],
 }

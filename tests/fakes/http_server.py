@@ -4,7 +4,8 @@ Each answer goes out in ONE ``sendall`` with TCP_NODELAY set; headers and body i
 stall keep-alive clients ~40 ms (Nagle + delayed ACK). Tests queue :class:`Reply` objects; every
 request the server receives is recorded as a :class:`Received` so tests can assert what the proxy
 sent upstream (headers, body), and ``connections`` counts accepted TCP connections.
-:func:`running` serves any other loopback server (the local proxy, a page origin) for a test.
+:func:`served` starts a fake for a fixture; :func:`running` serves any other loopback server (the
+local proxy, a page origin) for a test.
 """
 
 from __future__ import annotations
@@ -21,7 +22,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from socketserver import ThreadingTCPServer
-from typing import Any
+from typing import Any, Protocol, TypeVar
+
+
+class _Startable(Protocol):
+    def start(self) -> Any: ...
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=_Startable)
+
+
+def served(server: S) -> Iterator[S]:
+    """For a fixture, ``yield from served(FakeServer())``: a loopback fake (anything with ``start()``
+    and ``stop()``: FakeServer, RedisServer, MotoServer) started for the fixture's scope, then stopped."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @contextmanager

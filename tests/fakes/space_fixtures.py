@@ -1,4 +1,5 @@
-"""Fixtures for the Llama Space tests: loopback fakes per Gradio generation, and a real Gradio.
+"""Fixtures for the Llama Space tests: loopback fakes per Gradio generation, and a real Gradio;
+the browser's body and the call that sends it.
 
 Registered for the whole suite by ``pytest_plugins`` in tests/conftest.py.
 The real server runs the installed ``gradio`` package (a dev dependency only) in a subprocess on
@@ -20,7 +21,8 @@ import requests
 
 from shared.settings import Settings
 from shared.upstreams import gradio_space
-from tests.conftest import TEST_TOKEN
+from tests.conftest import TEST_TOKEN, client_for, post_json
+from tests.fakes import llama_space
 from tests.fakes.gradio_space import FakeSpace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +69,20 @@ def space_settings(url: str, **changes) -> Settings:
         deadline_margin=0.2,
     )
     return base.with_changes(**changes)
+
+
+# What the seed's demo page sends to /api/predict, and what the Space stand-in answers to it.
+PROMPT = "What helps with a sore knee after running?"
+BROWSER_BODY = {
+    "inputs": PROMPT,
+    "parameters": {"model": "llama-2-13b-chat", "max_new_tokens": 200, "temperature": 0.3, "top_p": 0.9},
+}
+EXPECTED = llama_space.expected(PROMPT, "llama-2-13b-chat", 200, 0.3)
+
+
+def predict(settings: Settings, body=BROWSER_BODY, **kwargs):
+    """POST /api/predict through the WSGI app (the browser's body unless told otherwise)."""
+    return post_json(client_for(settings), "/api/predict", body, **kwargs)
 
 
 def _free_port() -> int:

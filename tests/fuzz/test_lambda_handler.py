@@ -12,7 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from functions.aws_lambda import handler
-from tests.conftest import MODEL_PATH, TEST_TOKEN
+from tests.conftest import MODEL_PATH, TEST_TOKEN, function_env
 from tests.fakes.lambda_context import LambdaContext
 from tests.functions.aws_lambda import events
 from tests.fuzz.strategies import (
@@ -40,18 +40,15 @@ event_header_values = st.text(max_size=60)  # API Gateway hands headers over as 
 @pytest.fixture
 def lambda_env(monkeypatch, upstream):
     """GIVEN the function's environment pointing at the fake upstream, with small limits."""
-    for name, value in {
-        "HF_TOKEN": TEST_TOKEN,
-        "HF_INFERENCE_URL": upstream.url + MODEL_PATH,
-        "ALLOWED_ORIGINS": ALLOWED_ORIGIN,
-        "MAX_PROMPT_CHARS": str(MAX_PROMPT),
-        "MAX_BODY_BYTES": str(MAX_BODY),
-        "MAX_NEW_TOKENS": "50",
-    }.items():
-        monkeypatch.setenv(name, value)
-    handler.app.configure(None)
-    yield upstream
-    handler.app.configure(None)
+    with function_env(
+        monkeypatch,
+        HF_INFERENCE_URL=upstream.url + MODEL_PATH,
+        ALLOWED_ORIGINS=ALLOWED_ORIGIN,
+        MAX_PROMPT_CHARS=str(MAX_PROMPT),
+        MAX_BODY_BYTES=str(MAX_BODY),
+        MAX_NEW_TOKENS="50",
+    ):
+        yield upstream
 
 
 def invoke(event: dict) -> tuple[int, dict[str, str], bytes]:
@@ -60,6 +57,20 @@ def invoke(event: dict) -> tuple[int, dict[str, str], bytes]:
     raw = base64.b64decode(body) if resp.get("isBase64Encoded") else body.encode()
     headers = resp.get("headers") or {k: v[-1] for k, v in (resp.get("multiValueHeaders") or {}).items()}
     return resp["statusCode"], {k.lower(): v for k, v in headers.items()}, raw
+
+
+def json_post(shape: str, body: bytes, as_base64: bool = False, headers: dict[str, str] | None = None):
+    """An explicit example: a JSON POST to /api/generate, without an Origin."""
+    return example(
+        shape=shape,
+        method="POST",
+        path="/api/generate",
+        body=body,
+        as_base64=as_base64,
+        content_type="application/json",
+        origin=None,
+        headers=headers or {},
+    )
 
 
 def _utf8(raw: bytes) -> bool:
@@ -81,26 +92,9 @@ def _utf8(raw: bytes) -> bool:
     origin=origins,
     headers=st.dictionaries(event_header_names, event_header_values, max_size=4),
 )
-@example(
-    shape="http_api_v2",
-    method="POST",
-    path="/api/generate",
-    body=b'{"inputs": "\xff\xfe"}',
-    as_base64=True,
-    content_type="application/json",
-    origin=None,
-    headers={},
-)
-@example(  # a header value with a newline: werkzeug refuses it while serverless-wsgi builds the environ
-    shape="rest_api_v1",
-    method="POST",
-    path="/api/generate",
-    body=b'{"inputs": "hi"}',
-    as_base64=False,
-    content_type="application/json",
-    origin=None,
-    headers={"x-note": "line one\nline two"},
-)
+@json_post("http_api_v2", b'{"inputs": "\xff\xfe"}', as_base64=True)
+# a header value with a newline: werkzeug refuses it while serverless-wsgi builds the environ
+@json_post("rest_api_v1", b'{"inputs": "hi"}', headers={"x-note": "line one\nline two"})
 def test_any_event_gets_an_envelope_and_only_valid_ones_go_upstream(
     lambda_env, capsys, shape, method, path, body, as_base64, content_type, origin, headers
 ):

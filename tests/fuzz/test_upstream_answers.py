@@ -45,24 +45,39 @@ def json_text(value: str) -> str:
     return '"' + value.replace('"', "'").replace("\n", " ") + '"'
 
 
+# Answer shapes; each T becomes a JSON string with a spelling of the token (or none) in it.
+ANSWER_SHAPES = [
+    '[{"generated_text": T}]',
+    '{"error": T}',
+    '{"error": [T, T]}',
+    '{"error": {"message": T, "type": "invalid_request_error", "code": "model_not_supported"}}',
+    '{"error": T, "estimated_time": 0.01}',
+    '{"choices": [{"message": {"role": "assistant", "content": T}, "index": 0}], "object": "chat.completion"}',
+    '{"generated_text": T}',
+    "T",
+]
+HUB_SHAPES = [  # model-info answers of every shape
+    '{"id": T, "inferenceProviderMapping": {T: {"status": "live", "task": "conversational"}}}',
+    '{"inferenceProviderMapping": [{"provider": T, "status": "live", "task": "text-generation"}]}',
+    '{"inferenceProviderMapping": {"together": {"status": T, "task": T}}, "gated": T}',
+    '{"inferenceProviderMapping": [T, null, 3, {"provider": "hf-inference"}], "gated": "manual"}',
+    '{"inferenceProviderMapping": T}',
+    '{"error": T}',
+    "[T]",
+    "T",
+]
+
+
+@st.composite
+def filled(draw, shapes: list[str]) -> bytes:
+    """One of ``shapes``, its T filled in, as bytes (lone surrogates kept)."""
+    text = json_text(draw(texts_with_a_token_form()))
+    return draw(st.sampled_from(shapes)).replace("T", text).encode("utf-8", "surrogatepass")
+
+
 @st.composite
 def bodies(draw) -> bytes:
-    text = json_text(draw(texts_with_a_token_form()))
-    shape = draw(
-        st.sampled_from(
-            [
-                '[{"generated_text": T}]',
-                '{"error": T}',
-                '{"error": [T, T]}',
-                '{"error": {"message": T, "type": "invalid_request_error", "code": "model_not_supported"}}',
-                '{"error": T, "estimated_time": 0.01}',
-                '{"choices": [{"message": {"role": "assistant", "content": T}, "index": 0}], "object": "chat.completion"}',
-                '{"generated_text": T}',
-                "T",
-            ]
-        )
-    )
-    body = shape.replace("T", text).encode("utf-8", "surrogatepass")
+    body = draw(filled(ANSWER_SHAPES))
     mangle = draw(st.sampled_from(["none", "none", "utf16", "cesu", "truncate", "bytes"]))
     if mangle == "utf16":
         return body.decode().encode("utf-16")
@@ -134,31 +149,10 @@ def test_demo_mode_answers_any_valid_or_odd_request_without_a_5xx(settings, payl
     json.loads(resp.get_data().decode("utf-8"))
 
 
-@st.composite
-def hub_bodies(draw) -> bytes:
-    """Model-info answers of every shape, with the token (in some spelling) where text may go."""
-    text = json_text(draw(texts_with_a_token_form()))
-    shape = draw(
-        st.sampled_from(
-            [
-                '{"id": T, "inferenceProviderMapping": {T: {"status": "live", "task": "conversational"}}}',
-                '{"inferenceProviderMapping": [{"provider": T, "status": "live", "task": "text-generation"}]}',
-                '{"inferenceProviderMapping": {"together": {"status": T, "task": T}}, "gated": T}',
-                '{"inferenceProviderMapping": [T, null, 3, {"provider": "hf-inference"}], "gated": "manual"}',
-                '{"inferenceProviderMapping": T}',
-                '{"error": T}',
-                "[T]",
-                "T",
-            ]
-        )
-    )
-    return shape.replace("T", text).encode("utf-8", "surrogatepass")
-
-
 @fuzz(200)
 @given(
     status=st.sampled_from([200, 200, 200, 401, 403, 404, 429, 500, 503]),
-    body=hub_bodies(),
+    body=filled(HUB_SHAPES),
     content_type=st.sampled_from(["application/json", "text/html"]),
 )
 def test_any_hub_answer_gives_a_deep_health_state_and_never_the_token(settings, upstream, status, body, content_type):

@@ -7,8 +7,7 @@ import logging
 
 import pytest
 
-from functions.aws_lambda import handler
-from tests.conftest import MODEL_PATH, TEST_TOKEN
+from tests.conftest import MODEL_PATH, function_env
 
 
 @pytest.fixture
@@ -16,15 +15,12 @@ def lambda_env(monkeypatch, upstream):
     """GIVEN the Lambda function configured for the fake upstream (generate and chat)."""
     from tests.fakes import hf_chat
 
-    for name, value in {
-        "HF_TOKEN": TEST_TOKEN,
-        "HF_INFERENCE_URL": upstream.url + MODEL_PATH,
-        "HF_CHAT_URL": upstream.url + hf_chat.CHAT_PATH,
-    }.items():
-        monkeypatch.setenv(name, value)
-    handler.app.configure(None)
-    yield
-    handler.app.configure(None)
+    with function_env(
+        monkeypatch,
+        HF_INFERENCE_URL=upstream.url + MODEL_PATH,
+        HF_CHAT_URL=upstream.url + hf_chat.CHAT_PATH,
+    ):
+        yield
 
 
 @pytest.fixture

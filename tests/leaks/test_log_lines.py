@@ -13,19 +13,17 @@ import json
 import logging
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import requests
 
+from bench.common import start_local_server
 from shared import log_redaction
 from tests.conftest import MODEL_PATH, TEST_TOKEN, client_for
 from tests.fakes import hf_chat
 from tests.fakes.http_server import Reply
 from tests.leaks.forms import leaked
 
-ROOT = Path(__file__).resolve().parents[2]
 BEARER = f"Bearer {TEST_TOKEN}"
 
 
@@ -159,17 +157,9 @@ def test_the_local_server_process_logs_no_token(upstream, hostile):
         "HF_CHAT_URL": upstream.url + hf_chat.CHAT_PATH,
     }
     hostile(lambda: Reply(json=[{"generated_text": "x"}]))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "functions.local.server", "--port", "0", "--env-file", ""],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc, port = start_local_server(env, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
     try:
-        banner = proc.stdout.readline()  # "hfproxy on http://127.0.0.1:PORT - live - ..."
-        base = banner.split()[2]
         # WHEN requests go through it to the hostile upstream
         for path, body in (("/api/generate", {"inputs": "Hi"}), ("/api/generate", {"inputs": "Hi", "stream": True})):
             requests.post(base + path, json=body, timeout=10).close()

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from functions.aws_lambda import handler
-from tests.conftest import TEST_TOKEN
+from tests.conftest import TEST_TOKEN, function_env
 from tests.fakes import hf_chat
 from tests.functions.aws_lambda import events
 from tests.functions.aws_lambda.test_handler import SHAPES, invoke
@@ -18,15 +17,12 @@ CHAT = {"messages": [{"role": "user", "content": "Hello"}]}
 @pytest.fixture
 def lambda_env(monkeypatch, chat_settings, upstream):
     """GIVEN the function's environment pointing the chat API at the fake router."""
-    for name, value in {
-        "HF_TOKEN": TEST_TOKEN,
-        "HF_CHAT_URL": chat_settings.hf_chat_url,
-        "ALLOWED_ORIGINS": "https://app.example",
-    }.items():
-        monkeypatch.setenv(name, value)
-    handler.app.configure(None)
-    yield upstream
-    handler.app.configure(None)
+    with function_env(
+        monkeypatch,
+        HF_CHAT_URL=chat_settings.hf_chat_url,
+        ALLOWED_ORIGINS="https://app.example",
+    ):
+        yield upstream
 
 
 def post(shape, payload):

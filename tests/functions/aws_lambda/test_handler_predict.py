@@ -7,11 +7,12 @@ Gradio 3.37 fake (tests/fakes/gradio_space.py): the same event gives the same an
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 
 import pytest
 
 from functions.aws_lambda import handler
-from tests.conftest import TEST_TOKEN
+from tests.conftest import TEST_TOKEN, function_env
 from tests.fakes import llama_space
 from tests.fakes.gradio_space import FakeSpace
 from tests.fakes.lambda_context import LambdaContext
@@ -24,18 +25,14 @@ EXPECTED = llama_space.expected("Is walking good for my knee?", "llama-2-7b", 50
 @pytest.fixture
 def lambda_env(monkeypatch):
     """GIVEN the function's environment, as template.yaml would set it, minus the Space URL."""
+    with ExitStack() as configured:
 
-    def configure(space_url: str) -> None:
-        for name, value in {
-            "HF_TOKEN": TEST_TOKEN,
-            "LLAMA_SPACE_URL": space_url,
-            "ALLOWED_ORIGINS": "https://app.example",
-        }.items():
-            monkeypatch.setenv(name, value)
-        handler.app.configure(None)
+        def configure(space_url: str) -> None:
+            configured.enter_context(
+                function_env(monkeypatch, LLAMA_SPACE_URL=space_url, ALLOWED_ORIGINS="https://app.example")
+            )
 
-    yield configure
-    handler.app.configure(None)
+        yield configure
 
 
 def invoke(shape: str, payload) -> tuple[int, dict, dict]:

@@ -10,7 +10,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from functions.local import server as local_server
+from functions.local.handler import Handler
 from functions.local.server import ThreadingWSGIServer, serve
 from shared.adapter import CLIENT_IP_KEY
 from shared.app import ProxyApp
@@ -84,7 +84,7 @@ def chunked(body: bytes, size: int = 7) -> bytes:
 
 def test_a_body_shorter_than_its_content_length_is_a_quick_400(started, monkeypatch):
     # GIVEN a server that waits at most 1 s for a pausing client's body
-    monkeypatch.setattr(local_server._Handler, "body_timeout", 1.0)
+    monkeypatch.setattr(Handler, "body_timeout", 1.0)
     port = started()
     with connect(port) as sock:
         # WHEN the client declares 100 bytes, sends 10 and waits
@@ -99,7 +99,7 @@ def test_a_body_shorter_than_its_content_length_is_a_quick_400(started, monkeypa
 
 def test_a_body_trickled_byte_by_byte_is_cut_off_at_the_body_deadline(started, monkeypatch):
     # GIVEN a 1 s budget for the whole body (each pause below is well under it)
-    monkeypatch.setattr(local_server._Handler, "body_timeout", 1.0)
+    monkeypatch.setattr(Handler, "body_timeout", 1.0)
     port = started()
     with connect(port) as sock:
         sock.sendall(post(b"", length=len(BODY)))
@@ -120,7 +120,7 @@ def test_a_body_trickled_byte_by_byte_is_cut_off_at_the_body_deadline(started, m
 
 
 def test_a_chunked_body_trickled_is_cut_off_too(started, monkeypatch):
-    monkeypatch.setattr(local_server._Handler, "body_timeout", 1.0)
+    monkeypatch.setattr(Handler, "body_timeout", 1.0)
     port = started()
     with connect(port) as sock:
         sock.sendall(post(b"", "Transfer-Encoding: chunked\r\n", length=-1))
@@ -200,7 +200,7 @@ def test_one_keep_alive_connection_carries_many_requests(started):
         sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
         status, headers, _ = read_response(sock)
         assert status == 200
-    assert local_server._Handler.protocol_version == "HTTP/1.1"
+    assert Handler.protocol_version == "HTTP/1.1"
 
 
 def test_connections_beyond_the_cap_get_503_server_busy(started):
@@ -228,7 +228,7 @@ def test_the_peer_address_is_in_the_environ():
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
         return [b"{}"]
 
-    httpd = ThreadingWSGIServer(("127.0.0.1", 0), local_server._Handler)
+    httpd = ThreadingWSGIServer(("127.0.0.1", 0), Handler)
     httpd.set_app(app)
     with running(httpd), connect(httpd.server_port) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -10,7 +10,8 @@ from wsgiref.simple_server import make_server
 
 import pytest
 
-from functions.local.server import ThreadingWSGIServer, _Handler
+from functions.local.handler import Handler
+from functions.local.server import ThreadingWSGIServer
 from shared.app import ProxyApp
 from tests.fakes import hf_chat
 from tests.fakes.http_server import running
@@ -45,7 +46,7 @@ def observed(chat_settings):
         0,
         ProxyApp(chat_settings, telemetry=telemetry),
         server_class=ObservedServer,
-        handler_class=_Handler,
+        handler_class=Handler,
     )
     with running(httpd):
         yield httpd, telemetry

@@ -10,7 +10,7 @@ import pytest
 
 from shared.settings import Settings
 from tests.fakes import identity_provider
-from tests.fakes.http_server import FakeServer
+from tests.fakes.http_server import FakeServer, served
 from tests.fakes.identity_provider import AUDIENCE, ISSUER, IdentityProvider
 from tests.fakes.turnstile import SECRET as TURNSTILE_SECRET
 from tests.fakes.turnstile import SITE_KEY, siteverify_answer
@@ -26,9 +26,7 @@ def _fresh_key_sets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def _idp_server() -> Iterator[FakeServer]:
-    server = FakeServer().start()
-    yield server
-    server.stop()
+    yield from served(FakeServer())
 
 
 @pytest.fixture
@@ -45,9 +43,7 @@ def auth_settings(settings: Settings, idp: IdentityProvider) -> Settings:
 
 @pytest.fixture(scope="session")
 def _siteverify_server() -> Iterator[FakeServer]:
-    server = FakeServer().start()
-    yield server
-    server.stop()
+    yield from served(FakeServer())
 
 
 @pytest.fixture

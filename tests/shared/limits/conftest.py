@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fakes.http_server import served
 from tests.fakes.moto_server import MotoServer
 from tests.fakes.redis_server import RedisServer
 
@@ -14,9 +15,7 @@ TABLE = "hfproxy-quota-test"
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer().start()
-    yield server
-    server.stop()
+    yield from served(RedisServer())
 
 
 @pytest.fixture

@@ -253,7 +253,8 @@ def test_a_replayed_netlify_signature_shares_one_allowance_whatever_address_it_n
 
     limits = {"rate_limit_per_minute": 2} if limit == "rate" else {"client_daily_tokens": 20}
     client = client_for(settings.with_changes(proxy_signature_secret=SECRET, **limits))
-    captured = netlify_token(iat=time.time())
+    signed_at = int(time.time())  # whole seconds, so "another second" below is one for sure
+    captured = netlify_token(iat=signed_at)
 
     def replay(address: str):
         return generate(client, "198.51.100.50", **{HEADER: captured, "X-Nf-Client-Connection-Ip": address})
@@ -267,6 +268,6 @@ def test_a_replayed_netlify_signature_shares_one_allowance_whatever_address_it_n
     fresh = generate(
         client,
         "198.51.100.50",
-        **{HEADER: netlify_token(iat=time.time() - 1), "X-Nf-Client-Connection-Ip": "192.0.2.99"},
+        **{HEADER: netlify_token(iat=signed_at - 1), "X-Nf-Client-Connection-Ip": "192.0.2.99"},
     )
     assert fresh.status_code == 200

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -17,6 +18,7 @@ from shared.limits.store import StoreUnavailable
 from shared.limits.stores import store_for
 from shared.settings import Settings
 from tests.conftest import client_for, post_json
+from tests.fakes.http_server import served
 from tests.fakes.redis_server import RedisServer
 
 GENERATE = {"inputs": "Hello", "parameters": {"max_new_tokens": 10}}
@@ -27,9 +29,7 @@ SLACK = 1.0  # the documented bound: the deadline plus one second
 @pytest.fixture
 def own_redis() -> Iterator[RedisServer]:
     """GIVEN a redis-server this test may stop or freeze."""
-    server = RedisServer().start()
-    yield server
-    server.stop()
+    yield from served(RedisServer())
 
 
 def limited(settings: Settings, **store) -> Settings:
@@ -42,6 +42,13 @@ def generate(client):
     return answer, time.monotonic() - started
 
 
+def counted_client(settings: Settings):
+    """A client whose first request went through, counted in the store while it answered."""
+    client = client_for(settings)
+    assert generate(client)[0].status_code == 200
+    return client
+
+
 def assert_refused_in_time(answer, elapsed: float, settings: Settings, upstream) -> None:
     assert answer.status_code == 503, answer.get_data(as_text=True)
     assert answer.get_json()["code"] == "quota_store_unavailable"
@@ -50,31 +57,33 @@ def assert_refused_in_time(answer, elapsed: float, settings: Settings, upstream)
     assert elapsed < settings.request_deadline + SLACK
 
 
-def test_redis_stopped_mid_test_fails_closed_within_the_deadline(settings, upstream, own_redis):
+@contextmanager
+def stopped(server: RedisServer) -> Iterator[None]:
+    """The Redis process is stopped."""
+    server.stop()
+    yield
+
+
+@contextmanager
+def frozen(server: RedisServer) -> Iterator[None]:
+    """SIGSTOP: the Redis accepts connections but never answers."""
+    server.pause()
+    try:
+        yield
+    finally:
+        server.resume()
+
+
+@pytest.mark.parametrize("fault", [stopped, frozen], ids=["stopped", "frozen"])
+def test_a_redis_stopped_or_frozen_mid_test_fails_closed_within_the_deadline(settings, upstream, own_redis, fault):
     # GIVEN limits counted in a Redis that answers
     limited_settings = limited(settings, quota_store="redis", redis_url=own_redis.url)
-    client = client_for(limited_settings)
-    assert generate(client)[0].status_code == 200
-    # WHEN the Redis process is stopped
-    own_redis.stop()
-    upstream.reset()
-    answer, elapsed = generate(client)
-    # THEN the request is refused with the documented 503, and nothing was forwarded
-    assert_refused_in_time(answer, elapsed, limited_settings, upstream)
-
-
-def test_a_frozen_redis_fails_closed_after_the_store_timeout_not_the_clients_patience(settings, upstream, own_redis):
-    # GIVEN a Redis that accepts connections but never answers (SIGSTOP)
-    limited_settings = limited(settings, quota_store="redis", redis_url=own_redis.url)
-    client = client_for(limited_settings)
-    assert generate(client)[0].status_code == 200
-    own_redis.pause()
-    upstream.reset()
-    try:
+    client = counted_client(limited_settings)
+    # WHEN the Redis is stopped, or frozen (the store's wait must be bounded, not the client's patience)
+    with fault(own_redis):
+        upstream.reset()
         answer, elapsed = generate(client)
-    finally:
-        own_redis.resume()
-    # THEN refused in time: the store's wait is bounded, well inside the request's deadline
+    # THEN the request is refused in time with the documented 503, and nothing was forwarded
     assert_refused_in_time(answer, elapsed, limited_settings, upstream)
 
 
@@ -93,8 +102,7 @@ def test_fail_open_forwards_uncounted_when_redis_is_gone(settings, upstream, own
 def test_dynamodb_gone_mid_test_fails_closed_and_fail_open_forwards(settings, upstream, moto_server):
     # GIVEN limits counted in DynamoDB behind moto's HTTP server
     closed = limited(settings, quota_store="dynamodb", quota_table="hfproxy-quota-test")
-    client = client_for(closed)
-    assert generate(client)[0].status_code == 200
+    client = counted_client(closed)
     # WHEN the server goes away
     moto_server.stop()
     upstream.reset()

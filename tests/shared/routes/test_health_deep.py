@@ -14,7 +14,7 @@ from shared.settings import Settings
 from tests.conftest import TEST_TOKEN, client_for, post_json
 from tests.fakes import hf_hub
 from tests.fakes.gradio_space import FakeSpace
-from tests.fakes.http_server import FakeServer, Reply
+from tests.fakes.http_server import FakeServer, Reply, served
 
 GPT2 = "openai-community/gpt2"
 QWEN, LLAMA, OSS = "Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct", "openai/gpt-oss-20b"
@@ -35,9 +35,7 @@ def _fresh_cache() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def _hub_server() -> Iterator[FakeServer]:
-    server = FakeServer().start()
-    yield server
-    server.stop()
+    yield from served(FakeServer())
 
 
 @pytest.fixture
