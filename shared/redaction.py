@@ -13,9 +13,8 @@ removes, case-insensitively where the form allows it:
 - anything shaped like a Hugging Face token (``hf_`` / ``api_org_`` + 10 or more letters and
   digits), ours or not, and the value after ``Bearer`` or ``Basic``.
 
-Detection scans runs of the characters each form is written with (a C-speed regex), then looks the
-run's windows up in a set, so a long body costs a few regex passes, not one pass per fragment; a
-run that holds a fragment is redacted whole (it is one encoded value, or one word).
+Detection (:mod:`shared.token_forms`) scans runs of the characters each form is written with, after
+two anchor searches that clear most texts at once; a run that holds a fragment is redacted whole.
 JSON is redacted string literal by string literal (escapes resolved first, so ``\\u0068f_...``
 cannot survive to a browser's ``JSON.parse``); an upstream sentence is redacted, then withheld
 altogether when a looser view of it (separators dropped, URL or HTML escapes resolved) still
@@ -24,22 +23,18 @@ reveals the token. The policy is written out in docs/security.md.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
 from shared import errors
+from shared.token_forms import MIN_FRAGMENT, find, windows
 
 REDACTED = "[redacted]"
-MIN_FRAGMENT = 8  # characters of the token (or bytes, for encoded forms) that count as a leak
-MIN_BASE64_FRAGMENT = 12  # base64 characters (9 bytes)
 _SCAN_LIMIT = 4000  # an upstream sentence is cut to this many characters before it is examined
 
 # Any Hugging Face token, not only ours: user tokens (hf_ + 34 letters/digits), legacy org tokens.
@@ -51,140 +46,14 @@ _LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
-@dataclass(frozen=True)
-class _Form:
-    """One spelling of the token: the characters it is written with and its windows."""
-
-    run: re.Pattern[str]  # a maximal run of characters this spelling can use
-    width: int  # window length
-    windows: frozenset[str]
-    fold: bool  # compare lower-cased
-    normalize: bool = False  # base64url -> base64 before comparing
-    anchors: frozenset[str] = frozenset()  # every window holds one of these (see _anchors)
-
-
-@lru_cache(maxsize=8)
-def _forms(token: str) -> tuple[_Form, ...]:
-    raw = token.encode()
-    plain_chars = "".join(sorted(set(token.lower() + token.upper())))
-    plain_width = min(MIN_FRAGMENT, len(token))
-    plain = [token.lower(), token[::-1].lower()]
-    forms = [_form(re.compile(f"[{re.escape(plain_chars)}]{{{plain_width},}}"), plain, plain_width, True)]
-
-    cores = []
-    for variant in {raw, raw.lower(), raw.upper()}:
-        for offset in range(3):  # the token's first byte at each position of a 3-byte group
-            encoded = base64.b64encode(b"\0" * offset + variant).decode().rstrip("=")
-            start = 4 if offset else 0  # the first group mixes in bytes that are not the token
-            end = len(encoded) - (len(encoded) % 4 or 4) if (offset + len(variant)) % 3 else len(encoded)
-            cores.append(encoded[start:end])
-    width = MIN_BASE64_FRAGMENT
-    forms.append(_form(re.compile(f"[A-Za-z0-9+/_-]{{{width},}}"), cores, width, False, True))
-
-    hex_form = raw.hex()
-    forms.append(_form(re.compile("[0-9A-Fa-f]{16,}"), [hex_form], 2 * MIN_FRAGMENT, True))
-    pct = "".join(f"%{b:02x}" for b in raw)
-    forms.append(_form(re.compile("(?:%[0-9A-Fa-f]{2}){8,}"), [pct], 3 * MIN_FRAGMENT, True))
-    uesc = "".join(f"\\u{b:04x}" for b in raw)
-    forms.append(_form(re.compile(r"(?:\\[uU][0-9A-Fa-f]{4}){8,}"), [uesc], 6 * MIN_FRAGMENT, True))
-    entity_run = re.compile(r"(?:&#[xX]?[0-9A-Fa-f]{1,6};){8,}")
-    for entity in ("".join(f"&#{b};" for b in raw), "".join(f"&#x{b:x};" for b in raw)):  # HTML
-        width = len(entity) * MIN_FRAGMENT // len(raw)  # references vary in width: ~8 characters' worth
-        forms.append(_form(entity_run, [entity], width, True))
-    return tuple(forms)
-
-
-def _form(run: re.Pattern[str], texts: list[str], width: int, fold: bool, normalize: bool = False) -> _Form:
-    return _Form(run, width, _windows(texts, width), fold, normalize, _anchors(texts, width))
-
-
-def _windows(texts: list[str], width: int) -> frozenset[str]:
-    return frozenset(t[i : i + width] for t in texts for i in range(len(t) - width + 1))
-
-
-def _anchors(texts: list[str], width: int) -> frozenset[str]:
-    """The grams of ``(width + 1) // 2`` characters at multiples of that length: a window of
-    ``width`` starting at i holds the gram starting at the first multiple at or after i, so a text
-    with no anchor holds no window (the q-gram filter)."""
-    q = (width + 1) // 2
-    return frozenset(t[j : j + q] for t in texts for j in range(0, len(t) - q + 1, q))
-
-
 def spans(text: str, token: str) -> list[tuple[int, int]]:
     """Where :func:`redact_text` would redact ``text``: the token in any known form, any Hugging
     Face token, any credential after ``Bearer``/``Basic`` (overlapping spans are not merged)."""
-    found = _spans(text, token) if token else []
+    found = find(text, token) if token else []
     if text.isascii() and not any(word in text.lower() for word in _SCHEME_AND_TOKEN_WORDS):
         return found  # as in redact_text: neither pattern can match
     found += [m.span() for m in _ANY_TOKEN.finditer(text)]
     return found + [m.span() for m in _SCHEME_VALUE.finditer(text)]
-
-
-def _alternation(words: frozenset[str], spelled: dict[str, str] | None = None) -> str:
-    """A regex matching any of ``words``, written as a trie: the engine follows one branch per
-    character instead of trying every word at every position (sre has no Aho-Corasick)."""
-    trie: dict = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def emit(node: dict) -> str:
-        if "" in node:  # a word ends here: enough for a search
-            return ""
-        branches = [(spelled or {}).get(ch, re.escape(ch)) + emit(child) for ch, child in sorted(node.items())]
-        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-
-    return emit(trie)
-
-
-_BASE64URL = {"+": "[+-]", "/": "[/_]"}  # base64's two characters, or base64url's in their place
-
-
-@lru_cache(maxsize=8)
-def _finders(token: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
-    """Two searches that find an anchor of every window of every form: the folded forms' in the
-    lower-cased text, base64's in the text as it is (base64url's two characters spelled in). Sound
-    only for an ASCII token (its runs are then ASCII, and lower-casing them is the same inside and
-    outside the text)."""
-    if not token.isascii():
-        return None
-    forms = _forms(token)
-    folded = frozenset().union(*(f.anchors for f in forms if f.fold))
-    plain = frozenset().union(*(f.anchors for f in forms if not f.fold))
-    return re.compile(_alternation(folded)), re.compile(_alternation(plain, _BASE64URL))
-
-
-def _spans(text: str, token: str) -> list[tuple[int, int]]:
-    """Where ``text`` spells the token (or a fragment of it) in any known form, merged.
-
-    A run is flagged when one of its windows is a window of the token, and every window holds an
-    anchor, so a text with no anchor at all holds no run to flag: two C-speed searches settle that
-    common case (a clean answer, a log line) before any run is examined window by window."""
-    finders = _finders(token)
-    if finders is not None:
-        folded, plain = finders
-        if folded.search(text.lower()) is None and plain.search(text) is None:
-            return []
-    found: list[tuple[int, int]] = []
-    for form in _forms(token):
-        for match in form.run.finditer(text):
-            run = match.group()
-            key = run.lower() if form.fold else run
-            if form.normalize:
-                key = key.replace("-", "+").replace("_", "/")
-            width, windows = form.width, form.windows
-            if any(key[i : i + width] in windows for i in range(len(key) - width + 1)):
-                found.append(match.span())  # the whole run: one encoded value, or one word
-    found.sort()
-    merged: list[tuple[int, int]] = []
-    for start, end in found:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def redact_text(text: str, token: str) -> str:
@@ -192,7 +61,7 @@ def redact_text(text: str, token: str) -> str:
     if not text:
         return text
     if token:
-        spans = _spans(text, token)
+        spans = find(text, token)
         if spans:
             out, last = [], 0
             for start, end in spans:
@@ -214,8 +83,8 @@ def reveals_token(text: str, token: str) -> bool:
     width = min(MIN_FRAGMENT, len(alnum_token))
     if width:
         squeezed = re.sub(r"[^a-z0-9]", "", text.lower())
-        windows = _windows([alnum_token, alnum_token[::-1]], width)
-        if any(squeezed[i : i + width] in windows for i in range(len(squeezed) - width + 1)):
+        fragments = windows([alnum_token, alnum_token[::-1]], width)
+        if any(squeezed[i : i + width] in fragments for i in range(len(squeezed) - width + 1)):
             return True
     for view in {unquote(text), html.unescape(text), unquote(html.unescape(text))} - {text}:
         if redact_text(view, token) != view:

@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("shared.auth", "shared.limits", "shared.upstreams", "shared.schemas"),  # who calls, spend, upstreams, bodies
     ("shared.http", "shared.cors", "shared.proxy_signature", "shared.credentials", "shared.log_redaction"),
     ("shared.redaction",),
+    ("shared.token_forms",),
     (
         "shared.settings",
         "shared.setting_rules",

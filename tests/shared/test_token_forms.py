@@ -1,4 +1,4 @@
-"""The redaction's fast path (two anchor searches before any run is examined) never changes what
+"""The token finder's fast path (two anchor searches before any run is examined) never changes what
 is redacted: for any text, the spans are those the window-by-window scan alone finds."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared import redaction
+from shared import redaction, token_forms
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -37,8 +37,8 @@ def _spellings(token: str) -> list[str]:
 
 def _slow_spans(text: str, token: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     with monkeypatch.context() as patched:
-        patched.setattr(redaction, "_finders", lambda token: None)
-        return redaction._spans(text, token)
+        patched.setattr(token_forms, "finders", lambda token: None)
+        return token_forms.find(text, token)
 
 
 @settings(max_examples=300, deadline=None)
@@ -57,7 +57,7 @@ def test_the_anchor_search_finds_every_fragment_the_scan_finds(seed, before, aft
     text = before + spelling[start : start + length] + after
     with pytest.MonkeyPatch.context() as monkeypatch:
         # WHEN the spans are found with the fast path and without it
-        fast, slow = redaction._spans(text, token), _slow_spans(text, token, monkeypatch)
+        fast, slow = token_forms.find(text, token), _slow_spans(text, token, monkeypatch)
     # THEN they are the same spans
     assert fast == slow
 
@@ -66,9 +66,9 @@ def test_a_clean_text_is_settled_by_the_anchor_search_alone(monkeypatch):
     # GIVEN a warm process (the token's searches built) and a log line with no piece of the token
     token = _token(1)
     line = '{"route": "chat", "status": 200, "request_id": "c0ffee-1234", "model": "Qwen/Qwen2.5-7B-Instruct"}'
-    redaction._finders(token)
-    forms, scans = redaction._forms, []
-    monkeypatch.setattr(redaction, "_forms", lambda token: scans.append(token) or forms(token))
+    token_forms.finders(token)
+    forms, scans = token_forms.forms, []
+    monkeypatch.setattr(token_forms, "forms", lambda token: scans.append(token) or forms(token))
     # WHEN it is redacted
     clean = redaction.redact_text(line, token)
     # THEN it is unchanged and no run was scanned; a text with a fragment is scanned and redacted
