@@ -123,3 +123,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, ...]] = []
+        self.missed: list[str] = []
+
+    def add(self, figure: str, ours: str, reference: str, ratio: str, target: str, ok: bool | None) -> None:
+        self.rows.append((figure, ours, reference, ratio, target, {True: "yes", False: "NO", None: "-"}[ok]))
+        if ok is False:
+            self.missed.append(figure)
+
+    def render(self) -> str:
+        head = ("figure", "ours", "baseline / reference", "ratio", "target", "ok")
+        lines = [f"| {' | '.join(head)} |", f"|{'|'.join('---' for _ in head)}|"]
+        lines += [f"| {' | '.join(row)} |" for row in self.rows]
+        return "\n".join(lines)

@@ -1,5 +1,5 @@
 """`make serve`'s server against the same fake, side by side: what it adds to one warm chat, and how
-many requests a second it serves next to Portkey's gateway (issue 27).
+many requests a second it serves next to Portkey's gateway (issue 27), and the streaming function's first chunk.
 
 The server starts as `make serve` starts it (``python -m functions.local.server``, its own process,
 no limits configured); Portkey's open-source gateway (``@portkey-ai/gateway``, Node, a bench-only
@@ -16,29 +16,28 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.common import ROOT, TOKEN, free_port
+from bench import concurrency, stream
+from bench.common import MODEL_PATH, ROOT, TOKEN, Table, free_port, proxy_env, start_local_server
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
+STREAM_ROUNDS = int(os.environ.get("BENCH_STREAM_ROUNDS", "300"))
+LOCAL_ROUNDS = int(os.environ.get("BENCH_LOCAL_ROUNDS", "1000"))
+RATE_CLIENTS, RATE_SECONDS, RATE_ROUNDS = 8, 3.0, 3
 CHAT = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 20})
 PORTKEY = ROOT / "bench" / "node" / "node_modules" / "@portkey-ai" / "gateway" / "build" / "start-server.js"
 
 
 @contextmanager
-def local_server(upstream_url: str):
+def serving(upstream_url: str):
     """The `make serve` server in front of the fake's chat endpoint; yields its port."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE"))}
-    env.update(HF_TOKEN=TOKEN, HF_CHAT_URL=upstream_url + "/v1/chat/completions", PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "functions.local.server", "--port", "0", "--env-file", ""]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc, port = start_local_server(proxy_env(upstream_url, HF_CHAT_URL=upstream_url + "/v1/chat/completions"))
     try:
-        line = proc.stdout.readline()  # "hfproxy on http://127.0.0.1:PORT - live - ..."
-        yield int(line.split("http://127.0.0.1:")[1].split()[0])
+        yield port
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -80,7 +79,7 @@ def warm_chat(upstream_url: str, rounds: int) -> dict[str, float]:
     import openai  # the Python SDK as users install it (requirements-dev.txt)
 
     host, upstream_port = upstream_url[len("http://") :].split(":")
-    with local_server(upstream_url) as port:
+    with serving(upstream_url) as port:
         ours = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         direct = http.client.HTTPConnection(host, int(upstream_port), timeout=10)
         sdk_ours = openai.OpenAI(api_key="anything", base_url=f"http://127.0.0.1:{port}/api/v1", max_retries=0)
@@ -131,7 +130,7 @@ def _rate(port: int, path: str, headers: dict[str, str], clients: int, seconds: 
 def throughput(upstream_url: str, clients: int, seconds: float, rounds: int) -> dict[str, float | None]:
     """Median requests a second over ``rounds`` interleaved runs: ours, Portkey's, the fake's own."""
     upstream_port = int(upstream_url.rsplit(":", 1)[1])
-    with local_server(upstream_url) as port, portkey(upstream_url) as gateway:
+    with serving(upstream_url) as port, portkey(upstream_url) as gateway:
         subjects = {"ours": (port, "/api/chat", {}), "direct": (upstream_port, "/v1/chat/completions", {})}
         if gateway is not None:
             subjects["portkey"] = (gateway[0], "/v1/chat/completions", gateway[1])
@@ -148,3 +147,65 @@ def throughput(upstream_url: str, clients: int, seconds: float, rounds: int) -> 
 
 def portkey_installed() -> bool:
     return Path(PORTKEY).exists()
+
+
+def stream_first_chunk(table: Table, env: dict, event: str) -> None:
+    got = stream.measure(env["HF_INFERENCE_URL"].removesuffix(MODEL_PATH), STREAM_ROUNDS)
+    added = got["ours_ms"] - got["direct_ms"]
+    table.add(
+        f"streaming function (AWS): first chunk of a streamed chat, median of {STREAM_ROUNDS} interleaved",
+        f"{got['ours_ms']:.2f} ms",
+        f"{got['direct_ms']:.2f} ms direct to the fake",
+        f"+{added:.2f} ms",
+        "≤ +5 ms",
+        added <= 5.0,
+    )
+
+
+def server_rows(table: Table, env: dict, event: str) -> None:
+    """`make serve`'s server: one warm chat over direct (two clients), and requests a second next to Portkey."""
+    upstream_url = env["HF_INFERENCE_URL"].removesuffix(MODEL_PATH)
+    got = warm_chat(upstream_url, LOCAL_ROUNDS)
+    for client in ("http.client", "openai"):
+        ours, direct = got[f"{client} ours"], got[f"{client} direct"]
+        table.add(
+            f"local server: warm chat, {client}{' SDK' if client == 'openai' else ''} keep-alive, "
+            f"median of {LOCAL_ROUNDS} interleaved",
+            f"{ours:.2f} ms",
+            f"{direct:.2f} ms direct to the fake",
+            f"+{ours - direct:.2f} ms",
+            "≤ +0.50 ms",
+            ours - direct <= 0.5,
+        )
+    rate = throughput(upstream_url, RATE_CLIENTS, RATE_SECONDS, RATE_ROUNDS)
+    peer = rate["portkey"]
+    table.add(
+        f"local server: chats a second, {RATE_CLIENTS} keep-alive clients, "
+        f"median of {RATE_ROUNDS} × {RATE_SECONDS:g} s",
+        f"{rate['ours']:.0f}/s",
+        f"{peer:.0f}/s Portkey gateway" if peer else "Portkey not installed (make bench installs it)",
+        f"{rate['ours'] / peer:.2f}" if peer else "-",
+        "≥ 1.30",
+        rate["ours"] / peer >= 1.3 if peer else False,
+    )
+    table.add(
+        "  the fake itself, same clients",
+        f"{rate['direct']:.0f}/s",
+        "-",
+        f"{rate['ours'] / rate['direct']:.2f}",
+        "(reference)",
+        None,
+    )
+
+
+def local_concurrency(table: Table) -> None:
+    got = concurrency.measure()
+    ok = got["ok"] == got["clients"] and got["seconds"] <= 1.5
+    table.add(
+        f"local server: {got['clients']} concurrent requests, upstream {got['upstream_delay']:.0f} s each",
+        f"{got['seconds']:.2f} s ({got['ok']}/{got['clients']} ok)",
+        f"{got['upstream_delay']:.2f} s upstream",
+        f"{got['seconds'] / got['upstream_delay']:.2f}",
+        "≤ 1.5 s",
+        ok,
+    )

@@ -18,16 +18,14 @@ import sys
 import tempfile
 import time
 
-from bench import bundle, concurrency, limits, local, stream
-from bench.common import MODEL_PATH, PAYLOAD, ROOT, Upstream, median, proxy_env, run_probe
+from bench import bundle, limits
+from bench.common import MODEL_PATH, PAYLOAD, ROOT, Table, Upstream, median, proxy_env, run_probe
+from bench.local import local_concurrency, server_rows, stream_first_chunk
 
 WARM_ROUNDS = int(os.environ.get("BENCH_WARM_ROUNDS", "2000"))
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "15"))
 MEMORY_REQUESTS = 1000
 LIMIT_ROUNDS = int(os.environ.get("BENCH_LIMIT_ROUNDS", "2000"))
-STREAM_ROUNDS = int(os.environ.get("BENCH_STREAM_ROUNDS", "300"))
-LOCAL_ROUNDS = int(os.environ.get("BENCH_LOCAL_ROUNDS", "1000"))
-RATE_CLIENTS, RATE_SECONDS, RATE_ROUNDS = 8, 3.0, 3
 MB = 1024 * 1024
 
 
@@ -47,23 +45,6 @@ def event_file(tmp: str) -> str:
     with open(path, "w") as f:
         json.dump(event, f)
     return path
-
-
-class Table:
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, ...]] = []
-        self.missed: list[str] = []
-
-    def add(self, figure: str, ours: str, reference: str, ratio: str, target: str, ok: bool | None) -> None:
-        self.rows.append((figure, ours, reference, ratio, target, {True: "yes", False: "NO", None: "-"}[ok]))
-        if ok is False:
-            self.missed.append(figure)
-
-    def render(self) -> str:
-        head = ("figure", "ours", "baseline / reference", "ratio", "target", "ok")
-        lines = [f"| {' | '.join(head)} |", f"|{'|'.join('---' for _ in head)}|"]
-        lines += [f"| {' | '.join(row)} |" for row in self.rows]
-        return "\n".join(lines)
 
 
 def warm(table: Table, env: dict, event: str) -> None:
@@ -298,68 +279,6 @@ def spend_limits(table: Table, env: dict, event: str) -> None:
     )
 
 
-def stream_first_chunk(table: Table, env: dict, event: str) -> None:
-    got = stream.measure(env["HF_INFERENCE_URL"].removesuffix(MODEL_PATH), STREAM_ROUNDS)
-    added = got["ours_ms"] - got["direct_ms"]
-    table.add(
-        f"streaming function (AWS): first chunk of a streamed chat, median of {STREAM_ROUNDS} interleaved",
-        f"{got['ours_ms']:.2f} ms",
-        f"{got['direct_ms']:.2f} ms direct to the fake",
-        f"+{added:.2f} ms",
-        "≤ +5 ms",
-        added <= 5.0,
-    )
-
-
-def local_server(table: Table, env: dict, event: str) -> None:
-    """`make serve`'s server: one warm chat over direct (two clients), and requests a second next to Portkey."""
-    upstream_url = env["HF_INFERENCE_URL"].removesuffix(MODEL_PATH)
-    got = local.warm_chat(upstream_url, LOCAL_ROUNDS)
-    for client in ("http.client", "openai"):
-        ours, direct = got[f"{client} ours"], got[f"{client} direct"]
-        table.add(
-            f"local server: warm chat, {client}{' SDK' if client == 'openai' else ''} keep-alive, "
-            f"median of {LOCAL_ROUNDS} interleaved",
-            f"{ours:.2f} ms",
-            f"{direct:.2f} ms direct to the fake",
-            f"+{ours - direct:.2f} ms",
-            "≤ +0.50 ms",
-            ours - direct <= 0.5,
-        )
-    rate = local.throughput(upstream_url, RATE_CLIENTS, RATE_SECONDS, RATE_ROUNDS)
-    peer = rate["portkey"]
-    table.add(
-        f"local server: chats a second, {RATE_CLIENTS} keep-alive clients, "
-        f"median of {RATE_ROUNDS} × {RATE_SECONDS:g} s",
-        f"{rate['ours']:.0f}/s",
-        f"{peer:.0f}/s Portkey gateway" if peer else "Portkey not installed (make bench installs it)",
-        f"{rate['ours'] / peer:.2f}" if peer else "-",
-        "≥ 1.30",
-        rate["ours"] / peer >= 1.3 if peer else False,
-    )
-    table.add(
-        "  the fake itself, same clients",
-        f"{rate['direct']:.0f}/s",
-        "-",
-        f"{rate['ours'] / rate['direct']:.2f}",
-        "(reference)",
-        None,
-    )
-
-
-def local_concurrency(table: Table) -> None:
-    got = concurrency.measure()
-    ok = got["ok"] == got["clients"] and got["seconds"] <= 1.5
-    table.add(
-        f"local server: {got['clients']} concurrent requests, upstream {got['upstream_delay']:.0f} s each",
-        f"{got['seconds']:.2f} s ({got['ok']}/{got['clients']} ok)",
-        f"{got['upstream_delay']:.2f} s upstream",
-        f"{got['seconds'] / got['upstream_delay']:.2f}",
-        "≤ 1.5 s",
-        ok,
-    )
-
-
 def main() -> int:
     started = time.perf_counter()
     print(f"hfproxy bench on {machine()}", flush=True)
@@ -367,7 +286,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hfproxy-bench-") as tmp, Upstream() as upstream:
         event = event_file(tmp)
         env = proxy_env(upstream.url)
-        for step in (warm, transport, cold, memory, spend_limits, stream_first_chunk, local_server):
+        for step in (warm, transport, cold, memory, spend_limits, stream_first_chunk, server_rows):
             print(f"  {step.__name__} ...", flush=True)
             step(table, env, event)
         imports = import_shares(env, event)
