@@ -21,6 +21,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from functions.aws_lambda import snapstart
 from functions.aws_lambda.secret import SECRETS_MANAGER
 from shared import adapter, errors
 from shared.app import ProxyApp
@@ -53,6 +54,7 @@ class PowertoolsTelemetry:
 
 
 app = ProxyApp(telemetry=PowertoolsTelemetry(), token_source=SECRETS_MANAGER)
+snapstart.register(app)  # SnapStart's hooks, when the runtime has them (functions/aws_lambda/snapstart.py)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -105,11 +105,12 @@ def test_transform_yields_one_function_behind_an_http_api(cfn):
     assert props["Handler"] == "functions/aws_lambda/handler.lambda_handler"
     assert (ROOT / "functions/aws_lambda/handler.py").is_file()
     (api,) = apis.values()
-    # AND every /api/* path and method (OPTIONS included) goes to it with payload format 2.0
+    # AND every /api/* path and method (OPTIONS included) goes to it, through its alias "live"
+    # (test_template_snapstart.py), with payload format 2.0
     route = api["Properties"]["Body"]["paths"]["/api/{proxy+}"]
     integration = route["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
     assert integration["payloadFormatVersion"] == "2.0"
-    assert "HfProxyFunction.Arn" in integration["uri"]["Fn::Sub"]
+    assert "${HfProxyFunctionAliaslive}" in integration["uri"]["Fn::Sub"]
 
 
 def test_timeouts_are_ordered_core_then_function_then_gateway(sam, cfn, function):
