@@ -104,7 +104,7 @@ def transport(table: Table, env: dict, event: str) -> None:
 # What the first request's imports are spent on, by who owns the module (``python -X importtime``).
 IMPORT_OWNERS = {
     "pydantic": ("pydantic", "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection"),
-    "werkzeug + serverless-wsgi": ("werkzeug", "serverless_wsgi", "markupsafe"),
+    "werkzeug + serverless-wsgi": ("werkzeug", "serverless_wsgi", "markupsafe"),  # none since the handler's own wsgi.py
     "powertools": ("aws_lambda_powertools", "jmespath"),
     "urllib3 + certifi": ("urllib3", "certifi"),
     "our modules (pydantic building our models included)": ("shared", "functions"),
@@ -126,17 +126,26 @@ def import_shares(env: dict, event: str) -> str:
             text=True,
         )
     totals: dict[str, float] = {}
+    outermost: dict[str, float] = {}  # the imports nothing else of ours started, by cumulative time
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        self_us, _, name = (part.strip() for part in line[len("import time:") :].split("|"))
+        self_us, cumulative_us, raw = (part.rstrip() for part in line[len("import time:") :].split("|"))
+        name = raw.strip()
+        depth = (len(raw) - len(raw.lstrip()) - 1) // 2  # "-X importtime" indents two spaces a level
+        if depth == 0 and name.split(".")[0] not in STARTUP:
+            outermost[name] = int(cumulative_us) / 1000
         top = name.split(".")[0]
         if top in STARTUP:
             continue
         owner = next((o for o, tops in IMPORT_OWNERS.items() if top in tops), "standard library and the rest")
         totals[owner] = totals.get(owner, 0.0) + int(self_us) / 1000
     shares = ", ".join(f"{owner} {ms:.0f} ms" for owner, ms in sorted(totals.items(), key=lambda kv: -kv[1]))
-    return f"cold import + first request, module import time by owner (one -X importtime run): {shares}"
+    top = ", ".join(f"{name} {ms:.0f}" for name, ms in sorted(outermost.items(), key=lambda kv: -kv[1])[:8])
+    return (
+        f"cold import + first request, module import time by owner (one -X importtime run): {shares}\n"
+        f"  its outermost imports by cumulative time (ms): {top}"
+    )
 
 
 def cold(table: Table, env: dict, event: str) -> None:
@@ -171,12 +180,20 @@ def cold(table: Table, env: dict, event: str) -> None:
         "≤ 1.6",
         ratio <= 1.6,
     )
-    first = m["ours_first"] / m["requests_first"]
+    first = m["ours_first"] / m["baseline_first"]  # issue #27: a new instance answers no later than Flask's
     table.add(
-        "  cold import + first request (what import skipped is paid here)",
+        f"  cold import + first request, median of {COLD_RUNS} (what import skipped is paid here)",
+        f"{m['ours_first'] * 1e3:.1f} ms",
+        f"{m['baseline_first'] * 1e3:.1f} ms Flask baseline, same event",
+        f"{first:.2f}",
+        "≤ 1.00",
+        first <= 1.00,
+    )
+    table.add(
+        "  cold import + first request, against plain requests",
         f"{m['ours_first'] * 1e3:.1f} ms",
         f"{m['requests_first'] * 1e3:.1f} ms import requests + requests.post",
-        f"{first:.2f}",
+        f"{m['ours_first'] / m['requests_first']:.2f}",
         "(reported)",
         None,
     )
