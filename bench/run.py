@@ -13,12 +13,11 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
 
-from bench import bundle, limits
+from bench import bundle, imports, limits
 from bench.common import MODEL_PATH, PAYLOAD, ROOT, Table, Upstream, median, proxy_env, run_probe
 from bench.local import local_concurrency, server_rows, stream_first_chunk
 
@@ -98,53 +97,6 @@ def transport(table: Table, env: dict, event: str) -> None:
         f"{ours / post:.2f} / {ours / send:.2f}",
         "(reported)",
         None,
-    )
-
-
-# What the first request's imports are spent on, by who owns the module (``python -X importtime``).
-IMPORT_OWNERS = {
-    "pydantic": ("pydantic", "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection"),
-    "werkzeug + serverless-wsgi": ("werkzeug", "serverless_wsgi", "markupsafe"),  # none since the handler's own wsgi.py
-    "powertools": ("aws_lambda_powertools", "jmespath"),
-    "urllib3 + certifi": ("urllib3", "certifi"),
-    "our modules (pydantic building our models included)": ("shared", "functions"),
-}
-STARTUP = {"encodings", "site", "runpy", "bench", "_distutils_hack", "sitecustomize", "usercustomize"}
-
-
-def import_shares(env: dict, event: str) -> str:
-    """A note: the self time of every module the cold import + first request loads, by owner."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        done = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "bench.probes", "cold-first", out.name, "ours", event],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            timeout=120,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    totals: dict[str, float] = {}
-    outermost: dict[str, float] = {}  # the imports nothing else of ours started, by cumulative time
-    for line in done.stderr.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        self_us, cumulative_us, raw = (part.rstrip() for part in line[len("import time:") :].split("|"))
-        name = raw.strip()
-        depth = (len(raw) - len(raw.lstrip()) - 1) // 2  # "-X importtime" indents two spaces a level
-        if depth == 0 and name.split(".")[0] not in STARTUP:
-            outermost[name] = int(cumulative_us) / 1000
-        top = name.split(".")[0]
-        if top in STARTUP:
-            continue
-        owner = next((o for o, tops in IMPORT_OWNERS.items() if top in tops), "standard library and the rest")
-        totals[owner] = totals.get(owner, 0.0) + int(self_us) / 1000
-    shares = ", ".join(f"{owner} {ms:.0f} ms" for owner, ms in sorted(totals.items(), key=lambda kv: -kv[1]))
-    top = ", ".join(f"{name} {ms:.0f}" for name, ms in sorted(outermost.items(), key=lambda kv: -kv[1])[:8])
-    return (
-        f"cold import + first request, module import time by owner (one -X importtime run): {shares}\n"
-        f"  its outermost imports by cumulative time (ms): {top}"
     )
 
 
@@ -306,9 +258,9 @@ def main() -> int:
         for step in (warm, transport, cold, memory, spend_limits, stream_first_chunk, server_rows):
             print(f"  {step.__name__} ...", flush=True)
             step(table, env, event)
-        imports = import_shares(env, event)
+        import_note = imports.note(env, event)
     print("  bundles ...", flush=True)
-    notes = [imports, *bundles(table)]
+    notes = [import_note, *bundles(table)]
     print("  local concurrency ...", flush=True)
     local_concurrency(table)
     print()
