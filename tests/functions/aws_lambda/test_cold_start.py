@@ -23,7 +23,7 @@ import pydantic.plugin._loader as plugins
 print(json.dumps({"status": status, "loaded": [m for m in MODULES if m in sys.modules],
                   "plugins_scanned": plugins._plugins is not None, "setting": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}))
 """
-MODULES = ["boto3", "botocore", "redis", "pydantic", "urllib3"]
+MODULES = ["boto3", "redis", "pydantic", "urllib3"]  # botocore's package alone: powertools' user agent
 
 
 def first_request(upstream, **env: str) -> dict:
