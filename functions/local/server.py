@@ -1,6 +1,7 @@
 """Local server for ``make serve`` and the browser/load tests: ``python -m functions.local.server``.
 
-Standard library only: a threaded HTTP/1.1 server with keep-alive, one thread per connection;
+Standard library only: a threaded HTTP/1.1 server with keep-alive, one thread per connection, in
+one or more worker processes (:mod:`functions.local.workers`);
 what a connection's requests go through (framing, bounds, one write per answer) is
 :mod:`functions.local.handler`. Concurrent connections are capped (503 ``server_busy`` beyond).
 Reads ``.env`` with python-dotenv (never overriding the real environment) and falls back to the
@@ -23,6 +24,7 @@ import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIServer, make_server
 
+from functions.local import workers
 from functions.local.handler import Handler, refusal
 from functions.local.static import StaticFiles
 from shared import errors
@@ -87,14 +89,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--env-file", default=".env")
+    parser.add_argument("--workers", type=int, help="processes (default: one per core, at most 4; see workers.py)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     app.configure(local_settings(args.env_file))
+    count = workers.default_count(app.settings) if args.workers is None else args.workers
+    why = workers.refusal(app.settings, count) if count >= 1 else "--workers must be at least 1"
+    if why:
+        parser.error(why)
     server = serve(app, args.host, args.port, static=True)
     mode = "DEMO MODE (no HF token configured: answers are canned)" if app.settings.demo_mode else "live"
-    print(f"hfproxy on http://{args.host}:{server.server_port} - {mode} - demo page at /", flush=True)
+    processes = f" - {count} worker processes" if count > 1 else ""
+    banner = f"hfproxy on http://{args.host}:{server.server_port} - {mode} - demo page at /{processes}"
     try:
-        server.serve_forever()
+        workers.serve(server, count, ready=lambda: print(banner, flush=True))
     except KeyboardInterrupt:
         pass
 

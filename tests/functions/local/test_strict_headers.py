@@ -174,3 +174,16 @@ def test_100_continue_only_when_the_body_will_be_read(started, length, continued
         first = first.removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n") or sock.recv(65536)
     assert first.split(b" ", 2)[1] == str(status).encode()
     sock.close()
+
+
+@pytest.mark.parametrize(
+    ("fields", "size", "status"),
+    [(100, 10, 200), (101, 10, 431), (20, 3000, 200), (30, 3000, 431)],  # 100 fields at most; 64 KiB in all
+)
+def test_the_header_block_has_a_field_count_and_a_size_limit(started, fields, size, status):  # noqa: F811
+    # GIVEN a GET whose header block has ``fields`` fields (Host and Connection among them) of about ``size`` bytes each
+    port = started()
+    extra = b"".join(b"X-F%d: %s\r\n" % (i, b"v" * size) for i in range(fields - 2))  # with Host and Connection
+    raw = b"GET /api/health HTTP/1.1\r\nHost: x\r\n" + extra + b"Connection: close\r\n\r\n"
+    # THEN it is served up to the limits and refused with 431 beyond them
+    assert [a[0] for a in everything_answered(port, raw)] == [status]
