@@ -78,9 +78,10 @@ def proxy_env(upstream_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_local_server(env: dict[str, str], stderr: Any = subprocess.DEVNULL) -> tuple[subprocess.Popen, int]:
+def start_local_server(env: dict[str, str], stderr: Any = subprocess.DEVNULL, banner: bool = False) -> Any:
     """`make serve`'s server (``python -m functions.local.server``) in its own process on a free
-    loopback port, live (a token configured, not demo mode): the process and the port its banner names."""
+    loopback port, live (a token configured, not demo mode): the process and the port its banner names
+    (and the banner itself, when asked)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "functions.local.server", "--host", "127.0.0.1", "--port", "0", "--env-file", ""],
         cwd=ROOT,
@@ -93,7 +94,8 @@ def start_local_server(env: dict[str, str], stderr: Any = subprocess.DEVNULL) ->
     if "http://127.0.0.1:" not in line or "DEMO" in line:
         proc.kill()
         raise RuntimeError(f"the local server did not start live: {line!r}")
-    return proc, int(line.split("http://127.0.0.1:")[1].split()[0])
+    port = int(line.split("http://127.0.0.1:")[1].split()[0])
+    return (proc, port, line) if banner else (proc, port)
 
 
 def run_probe(name: str, env: dict[str, str], *args: str, timeout: float = 120) -> dict:

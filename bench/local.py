@@ -34,10 +34,13 @@ PORTKEY = ROOT / "bench" / "node" / "node_modules" / "@portkey-ai" / "gateway" /
 
 @contextmanager
 def serving(upstream_url: str):
-    """The `make serve` server in front of the fake's chat endpoint; yields its port."""
-    proc, port = start_local_server(proxy_env(upstream_url, HF_CHAT_URL=upstream_url + "/v1/chat/completions"))
+    """The `make serve` server in front of the fake's chat endpoint, its default workers; yields its
+    port and how many worker processes its banner names."""
+    proc, port, banner = start_local_server(
+        proxy_env(upstream_url, HF_CHAT_URL=upstream_url + "/v1/chat/completions"), banner=True
+    )
     try:
-        yield port
+        yield port, int(banner.split(" worker processes")[0].rsplit(" ", 1)[1]) if "worker processes" in banner else 1
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -79,7 +82,7 @@ def warm_chat(upstream_url: str, rounds: int) -> dict[str, float]:
     import openai  # the Python SDK as users install it (requirements-dev.txt)
 
     host, upstream_port = upstream_url[len("http://") :].split(":")
-    with serving(upstream_url) as port:
+    with serving(upstream_url) as (port, _):
         ours = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         direct = http.client.HTTPConnection(host, int(upstream_port), timeout=10)
         sdk_ours = openai.OpenAI(api_key="anything", base_url=f"http://127.0.0.1:{port}/api/v1", max_retries=0)
@@ -130,7 +133,7 @@ def _rate(port: int, path: str, headers: dict[str, str], clients: int, seconds: 
 def throughput(upstream_url: str, clients: int, seconds: float, rounds: int) -> dict[str, float | None]:
     """Median requests a second over ``rounds`` interleaved runs: ours, Portkey's, the fake's own."""
     upstream_port = int(upstream_url.rsplit(":", 1)[1])
-    with serving(upstream_url) as port, portkey(upstream_url) as gateway:
+    with serving(upstream_url) as (port, workers), portkey(upstream_url) as gateway:
         subjects = {"ours": (port, "/api/chat", {}), "direct": (upstream_port, "/v1/chat/completions", {})}
         if gateway is not None:
             subjects["portkey"] = (gateway[0], "/v1/chat/completions", gateway[1])
@@ -142,6 +145,7 @@ def throughput(upstream_url: str, clients: int, seconds: float, rounds: int) -> 
                 got[name].append(_rate(*target, clients=clients, seconds=seconds))
     out: dict[str, float | None] = {name: statistics.median(r) for name, r in got.items()}
     out.setdefault("portkey", None)
+    out["workers"] = workers
     return out
 
 
@@ -182,8 +186,8 @@ def server_rows(table: Table, env: dict, event: str) -> None:
     table.add(
         f"local server: chats a second, {RATE_CLIENTS} keep-alive clients, "
         f"median of {RATE_ROUNDS} × {RATE_SECONDS:g} s",
-        f"{rate['ours']:.0f}/s",
-        f"{peer:.0f}/s Portkey gateway" if peer else "Portkey not installed (make bench installs it)",
+        f"{rate['ours']:.0f}/s ({rate['workers']:.0f} workers)",
+        f"{peer:.0f}/s Portkey gateway (one Node process)" if peer else "Portkey not installed (make bench does)",
         f"{rate['ours'] / peer:.2f}" if peer else "-",
         "≥ 1.30",
         rate["ours"] / peer >= 1.3 if peer else False,
