@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from samtranslator.yaml_helper import yaml_parse
 
 from tests.conftest import MODEL_PATH, function_env
+from tests.functions.aws_lambda import template_tools
 
 
 @pytest.fixture
@@ -17,3 +19,18 @@ def lambda_env(monkeypatch, upstream):
         REQUEST_DEADLINE_SECONDS="25",
     ):
         yield upstream
+
+
+@pytest.fixture(scope="module")
+def sam() -> dict:
+    return yaml_parse(template_tools.TEMPLATE.read_text())
+
+
+@pytest.fixture(scope="module")
+def cfn(sam) -> dict:
+    return template_tools.translate(sam)
+
+
+@pytest.fixture(scope="module")
+def function(sam) -> dict:
+    return sam["Resources"]["HfProxyFunction"]["Properties"]

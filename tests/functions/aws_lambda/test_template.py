@@ -10,68 +10,21 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
-from cfnlint.api import ManualArgs, lint
-from samtranslator.translator.transform import transform
-from samtranslator.yaml_helper import yaml_parse
 
 from functions.aws_lambda.secret import SecretSettings
 from shared.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[3]
-TEMPLATE = ROOT / "template.yaml"
-GATEWAY_TIMEOUT_S = 29  # API Gateway's integration limit the README promises to stay under
-
-
-class _NoManagedPolicies:
-    """The translator asks IAM for AWS managed policy names only when a template names one by
-    name; ours uses a policy template and ARNs, so this must never be needed (no network)."""
-
-    def load(self) -> dict:
-        raise AssertionError("the translator tried to call IAM")
-
-
-def lint_findings(text: str) -> list[str]:
-    """Every cfn-lint finding, informational and experimental rules included."""
-    config = ManualArgs(regions=["us-east-1"], include_checks=["I"], include_experimental=True)
-    return [str(match) for match in lint(text, config=config)]
-
-
-def translate(template: dict) -> dict:
-    sam = copy.deepcopy(template)
-    # `sam package`/`sam deploy` replace the local CodeUri with the uploaded zip before the transform.
-    for name in ("HfProxyFunction", "HfProxyStreamFunction"):
-        sam["Resources"][name]["Properties"]["CodeUri"] = "s3://bucket/hfproxy.zip"
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-        }.items():
-            mp.setenv(name, value)
-        return transform(sam, {}, _NoManagedPolicies())
-
-
-@pytest.fixture(scope="module")
-def sam() -> dict:
-    return yaml_parse(TEMPLATE.read_text())
-
-
-@pytest.fixture(scope="module")
-def cfn(sam) -> dict:
-    return translate(sam)
-
-
-@pytest.fixture(scope="module")
-def function(sam) -> dict:
-    return sam["Resources"]["HfProxyFunction"]["Properties"]
-
-
-def resources_of_type(cfn: dict, kind: str) -> dict:
-    return {name: r for name, r in cfn["Resources"].items() if r["Type"] == kind}
+from tests.functions.aws_lambda.template_tools import (
+    GATEWAY_TIMEOUT_S,
+    ROOT,
+    TEMPLATE,
+    evaluate,
+    lint_findings,
+    resolve_if,
+    resources_of_type,
+    translate,
+)
 
 
 def test_template_yaml_has_no_cfn_lint_finding():
@@ -193,7 +146,7 @@ def test_empty_parameters_mean_the_core_defaults(sam, function):
     """Optional parameters default to "" and the core must read "" as unset (not as a value)."""
     env = {}
     for name, value in function["Environment"]["Variables"].items():
-        value = _resolve_if(value, has_limits=False)
+        value = resolve_if(value, has_limits=False)
         ref = value["Ref"] if isinstance(value, dict) else None
         env[name] = sam["Parameters"][ref].get("Default", "") if ref else value
     settings = Settings.from_env(env)
@@ -203,64 +156,6 @@ def test_empty_parameters_mean_the_core_defaults(sam, function):
     assert settings.chat_models == Settings.from_env({}).chat_models
     assert settings.allowed_origins == ("*",)
     assert settings.hf_inference_url == sam["Parameters"]["HfInferenceUrl"]["Default"]
-
-
-def _resolve_if(value, has_limits: bool):
-    """A template value ``!If [HasLimits, a, b]`` as CloudFormation resolves it."""
-    if isinstance(value, dict) and "Fn::If" in value:
-        condition, yes, no = value["Fn::If"]
-        assert condition == "HasLimits"
-        return yes if has_limits else no
-    return value
-
-
-def test_any_limit_creates_the_quota_table_and_the_function_counts_there(sam, cfn, function):
-    # GIVEN the HasLimits condition: any of the three limit parameters set
-    parameters = {"RateLimitPerMinute": "", "ClientDailyTokens": "", "DailyTokenBudget": ""}
-    condition = sam["Conditions"]["HasLimits"]
-    assert not _evaluate(condition, parameters)
-    for name in parameters:
-        assert _evaluate(condition, {**parameters, name: "10"}), name
-    # THEN the table exists only then, on demand, keyed by pk, expiring items through TTL
-    table = cfn["Resources"]["QuotaTable"]
-    assert table["Condition"] == "HasLimits"
-    props = table["Properties"]
-    assert props["BillingMode"] == "PAY_PER_REQUEST"
-    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    # AND the function is told to count there
-    variables = function["Environment"]["Variables"]
-    assert _resolve_if(variables["QUOTA_STORE"], has_limits=True) == "dynamodb"
-    assert _resolve_if(variables["QUOTA_TABLE"], has_limits=True) == {"Ref": "QuotaTable"}
-
-
-def test_the_function_may_only_update_items_of_the_quota_table(cfn):
-    role = cfn["Resources"]["HfProxyFunctionRole"]["Properties"]
-    _secret, quota = role["Policies"]
-    condition, granted, otherwise = quota["Fn::If"]
-    assert condition == "HasLimits" and otherwise == {"Ref": "AWS::NoValue"}
-    (statement,) = granted["PolicyDocument"]["Statement"]
-    assert statement["Action"] == "dynamodb:UpdateItem"
-    assert statement["Resource"] == {"Fn::GetAtt": ["QuotaTable", "Arn"]}
-
-
-def test_the_table_key_and_ttl_are_the_ones_the_store_writes(sam):
-    from shared.limits import dynamodb_store
-
-    props = sam["Resources"]["QuotaTable"]["Properties"]
-    assert props["KeySchema"][0]["AttributeName"] == dynamodb_store.KEY
-    assert props["TimeToLiveSpecification"]["AttributeName"] == dynamodb_store.EXPIRES
-
-
-def _evaluate(expr, parameters: dict):
-    """The rule functions our Rules use (Fn::Or/Not/Equals, Ref), evaluated like CloudFormation."""
-    if isinstance(expr, dict):
-        ((key, arg),) = expr.items()
-        if key == "Ref":
-            return parameters[arg]
-        values = [_evaluate(a, parameters) for a in arg]
-        return {"Fn::Or": any, "Fn::Not": lambda v: not v[0], "Fn::Equals": lambda v: v[0] == v[1]}[key](values)
-    return expr
 
 
 @pytest.mark.parametrize(
@@ -280,7 +175,7 @@ def test_deploy_rules_require_exactly_one_token_source(sam, secret_arn, token, r
         a["AssertDescription"]
         for rule in sam["Rules"].values()
         for a in rule["Assertions"]
-        if not _evaluate(a["Assert"], parameters)
+        if not evaluate(a["Assert"], parameters)
     ]
     # THEN a stack without a token source (or with two) is refused before anything is created
     if refused_with is None:

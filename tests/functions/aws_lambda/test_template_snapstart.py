@@ -12,7 +12,7 @@ import json
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from tests.functions.aws_lambda.test_template import TEMPLATE, lint_findings, resources_of_type, translate
+from tests.functions.aws_lambda.template_tools import TEMPLATE, lint_findings, resources_of_type, translate
 
 
 def resolved(value, conditions: dict[str, bool]):
