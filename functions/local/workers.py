@@ -24,12 +24,17 @@ MAX_DEFAULT = 4  # a laptop with 16 cores does not need 16 copies of a demo serv
 
 
 def default_count(settings: Settings) -> int:
-    """As many workers as cores (at most :data:`MAX_DEFAULT`), or one when counts must stay in this process."""
-    return 1 if _counts_in_process(settings) else max(1, min(os.cpu_count() or 1, MAX_DEFAULT))
+    """As many workers as cores (at most :data:`MAX_DEFAULT`), or one when counts must stay in this
+    process or the platform cannot fork."""
+    if _counts_in_process(settings) or not hasattr(os, "fork"):  # Windows has no fork: one process
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT))
 
 
 def refusal(settings: Settings, workers: int) -> str | None:
     """Why ``workers`` processes would be wrong for these settings, or None."""
+    if workers > 1 and not hasattr(os, "fork"):
+        return "--workers above 1 needs os.fork, which this platform does not have"
     if workers > 1 and _counts_in_process(settings):
         return (
             "--workers above 1 needs QUOTA_STORE=redis or dynamodb while spend limits are on: "

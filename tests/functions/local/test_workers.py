@@ -105,3 +105,11 @@ def test_the_default_is_one_per_core_unless_counts_live_in_the_process(settings,
     count = workers.default_count(settings)
     assert count == (expected if expected is not None else min(os.cpu_count() or 1, workers.MAX_DEFAULT))
     assert workers.refusal(settings, count) is None
+
+
+def test_without_fork_the_server_runs_one_process(monkeypatch):
+    # GIVEN a platform without os.fork (Windows)
+    monkeypatch.delattr(os, "fork")
+    # THEN the default is one process, and more are refused with the reason
+    assert workers.default_count(Settings()) == 1
+    assert "os.fork" in (workers.refusal(Settings(), 2) or "")
