@@ -27,7 +27,6 @@ import html
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -156,27 +155,11 @@ def has_surrogate_escape(text: str) -> bool:
     return "\\u" in text and _LONE_SURROGATE_ESCAPE.search(text) is not None
 
 
-def strings_of(value: Any) -> Iterator[str]:
-    """Every key and string inside a parsed JSON value."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            yield item
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+def _decoded(literal: str) -> str:
+    return json.loads(literal) if "\\" in literal else literal[1:-1]
 
 
-def _needs_redaction(data: Any, token: str) -> bool:
-    # One pass over every string at once; NUL is in no form's alphabet, so it joins nothing.
-    joined = "\x00".join(strings_of(data))
-    return redact_text(joined, token) != joined
-
-
-def redact_json_text(text: str, token: str, data: Any = None) -> str:
+def redact_json_text(text: str, token: str) -> str:
     """JSON text with every string literal that holds a token form rewritten, redacted.
 
     Literals are decoded first, so escapes cannot hide the token; everything else (numbers of any
@@ -187,14 +170,16 @@ def redact_json_text(text: str, token: str, data: Any = None) -> str:
         # Without escapes every string is written verbatim, and no form's alphabet has the quote
         # that ends one: a form in any string is a form in the text. Clean text: nothing to parse.
         return text
-    if data is None:
-        data = json.loads(text)
-    if not _needs_redaction(data, token):
+    # Every string literal of the text, not the parsed value: json.loads keeps only the last of a
+    # repeated key, and a token in an earlier one would go out unseen.
+    literals = [_decoded(literal) for literal in _JSON_STRING.findall(text)]
+    joined = "\x00".join(literals)  # NUL is in no form's alphabet: nothing matches across it
+    if redact_text(joined, token) == joined:
         return text
 
     def rewrite(match: re.Match[str]) -> str:
         literal = match.group()
-        value = json.loads(literal) if "\\" in literal else literal[1:-1]
+        value = _decoded(literal)
         clean = redact_text(value, token)
         if clean == value:
             return literal
@@ -219,5 +204,5 @@ def redact_json_body(body: bytes, data: Any, token: str) -> bytes:
             data = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise errors.upstream_bad_response() from None
-    out = redact_json_text(text, token, data)
+    out = redact_json_text(text, token)
     return body if out is text else out.encode()

@@ -17,7 +17,6 @@ what would complete it never leaves. :data:`TAIL` covers the widest window of an
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -55,11 +54,13 @@ class StreamRedactor:
         leaves = list(_leaves(parsed, ()))
         windows = [self._tails.get(path, "") + value for path, value in leaves]
         # One scan for the whole event: NUL is in no form's alphabet, so nothing matches across it.
-        if not spans("\x00".join([*windows, *_keys(parsed)]), self._token):  # the usual case: unchanged
-            for path, value in leaves:
+        # The text is checked too: json.loads keeps the last of a repeated key, and a token in an
+        # earlier copy is in the text only. Re-encoding the parsed value drops that copy.
+        if not spans("\x00".join([*windows, *_keys(parsed)]), self._token) and not spans(data, self._token):
+            for path, value in leaves:  # the usual case: sent unchanged
                 self._remember(path, value)
             return well_formed(data)
-        parsed = copy.deepcopy(parsed)  # the caller's value stays as the upstream sent it
+        parsed = json.loads(stripped)  # a copy, so the caller's value stays as the upstream sent it
         for path, value in leaves:
             _set(parsed, path, self._continue(path, value))
         return json.dumps(well_formed_json(_clean_keys(parsed, self._token)), ensure_ascii=False, separators=(",", ":"))

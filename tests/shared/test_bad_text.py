@@ -102,6 +102,18 @@ def test_a_200_body_mixing_an_escaped_token_and_a_lone_surrogate_is_redacted_and
     assert '"n": 1e999' in text
 
 
+@pytest.mark.parametrize("hidden", [TEST_TOKEN, ESCAPED_TOKEN], ids=["plain", "escaped"])
+def test_a_token_in_the_first_copy_of_a_repeated_key_is_redacted(settings, upstream, hidden):
+    # GIVEN an upstream 200 that repeats a key, the token in the copy json.loads drops (it keeps the last)
+    upstream.enqueue(Reply(body=f'[{{"generated_text": "{hidden}", "generated_text": "fine"}}]'.encode()))
+    # WHEN it is passed on
+    resp = post_json(client_for(settings), "/api/generate", {"inputs": "hi"})
+    # THEN neither copy carries the token
+    text = resp.get_data().decode("utf-8")
+    assert resp.status_code == 200 and TEST_TOKEN not in text and hidden not in text
+    assert text.count("[redacted]") == 1 and json.loads(text)[0]["generated_text"] == "fine"
+
+
 def test_an_escaped_lone_surrogate_with_nothing_to_redact_is_passed_on_as_sent(settings, upstream):
     sent = b'[{"generated_text": "half an emoji \\ud83d"}]'
     upstream.enqueue(Reply(body=sent))

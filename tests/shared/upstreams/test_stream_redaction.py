@@ -204,3 +204,23 @@ def test_a_bare_number_is_text_to_the_redactor_even_when_parsed():
     redactor = StreamRedactor(TEST_TOKEN)
     # THEN the parsed value changes nothing: it is redacted as the text it is
     assert redactor.data("12345", 12345) == StreamRedactor(TEST_TOKEN).data("12345") == "12345"
+
+
+@pytest.mark.parametrize("escaped", [False, True])
+def test_a_token_in_the_first_copy_of_a_repeated_key_is_redacted(escaped):
+    # GIVEN an event whose key appears twice, the token in the copy json.loads drops (it keeps the last)
+    hidden = "".join(f"\\u{ord(c):04x}" for c in TEST_TOKEN) if escaped else TEST_TOKEN
+    data = '{"choices":[{"delta":{"content":"' + hidden + '","content":"fine"}}]}'
+    # WHEN it is relayed
+    sent = StreamRedactor(TEST_TOKEN).data(data, json.loads(data))
+    # THEN the token is gone in every spelling, and the client reads what it would have read
+    assert not leaked(sent, TEST_TOKEN) and hidden not in sent
+    assert json.loads(sent)["choices"][0]["delta"]["content"] == "fine"
+
+
+def test_a_deeply_nested_event_with_the_token_is_redacted_not_a_crash():
+    # GIVEN an event nested as deep as json.loads reads (600 arrays), the token at the bottom
+    data = "[" * 600 + json.dumps(f"x {TEST_TOKEN}") + "]" * 600
+    # WHEN it is relayed, THEN it is redacted (no RecursionError ends the stream)
+    sent = StreamRedactor(TEST_TOKEN).data(data, json.loads(data))
+    assert TEST_TOKEN not in sent and "[redacted]" in sent
