@@ -10,6 +10,7 @@ refusal in the core's error envelope (``{"error", "code"}``), never an HTML page
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 
 from shared import errors
@@ -137,16 +138,22 @@ def read_exact(rfile, length: int) -> bytes:
     return body
 
 
+# RFC 9112 section 7.1: chunk-size [ chunk-ext ] CRLF, and trailer fields as header fields, each
+# line ending in CRLF (https://www.rfc-editor.org/rfc/rfc9112#section-7.1). As strict as the head
+# (functions/local/head.py): a looser reading than a front end's is how bodies get smuggled.
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:;[\t\x20-\x7e\x80-\xff]*)?\r\n")
+_TRAILER = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n")
+
+
 def read_chunked(rfile, limit: int) -> bytes:
-    """A chunked body decoded, capped at ``limit`` bytes (413 beyond), trailers skipped."""
+    """A chunked body decoded, capped at ``limit`` bytes (413 beyond), trailers checked and skipped."""
     body = bytearray()
     try:
         while True:
-            line = rfile.readline(MAX_CHUNK_LINE + 1)
-            size_text = line.split(b";", 1)[0].strip()
-            if not line.endswith(b"\n") or not size_text or not all(c in b"0123456789abcdefABCDEF" for c in size_text):
+            match = _CHUNK_SIZE.fullmatch(rfile.readline(MAX_CHUNK_LINE + 1))
+            if match is None:
                 raise Refusal(errors.invalid_chunked_body())
-            size = int(size_text, 16)
+            size = int(match.group(1), 16)
             if size == 0:
                 break
             if len(body) + size > limit:
@@ -157,9 +164,9 @@ def read_chunked(rfile, limit: int) -> bytes:
             body += chunk
         for _ in range(100):  # trailer fields, ignored, up to the empty line
             trailer = rfile.readline(MAX_CHUNK_LINE + 1)
-            if trailer in (b"\r\n", b"\n"):
+            if trailer == b"\r\n":
                 return bytes(body)
-            if not trailer.endswith(b"\n"):
+            if _TRAILER.fullmatch(trailer) is None:
                 break
     except TimeoutError:
         pass

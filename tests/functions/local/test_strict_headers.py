@@ -187,3 +187,30 @@ def test_the_header_block_has_a_field_count_and_a_size_limit(started, fields, si
     raw = b"GET /api/health HTTP/1.1\r\nHost: x\r\n" + extra + b"Connection: close\r\n\r\n"
     # THEN it is served up to the limits and refused with 431 beyond them
     assert [a[0] for a in everything_answered(port, raw)] == [status]
+
+
+CHUNKED_HEAD = (
+    b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"%x\r\n%s\r\n0\r\n\r\n" % (len(BODY), BODY), 200),  # the control
+        (b"%x;name=value\r\n%s\r\n0\r\nX-Trailer: ok\r\n\r\n" % (len(BODY), BODY), 200),  # extension, trailer
+        (b"%x\n%s\r\n0\r\n\r\n" % (len(BODY), BODY), 400),  # a bare LF after the size
+        (b" %x \r\n%s\r\n0\r\n\r\n" % (len(BODY), BODY), 400),  # spaces around the size
+        (b"\x0b%x\r\n%s\r\n0\r\n\r\n" % (len(BODY), BODY), 400),  # a control before it
+        (b"%x\r\n%s\r\n0\r\n\n" % (len(BODY), BODY), 400),  # a bare LF ending the trailers
+        (b"%x\r\n%s\r\n0\r\nX Bad trailer\r\n\r\n" % (len(BODY), BODY), 400),  # a trailer that is no field
+    ],
+)
+def test_chunked_framing_is_read_as_strictly_as_the_head(started, body, status):  # noqa: F811
+    # GIVEN a chunked body, then a pipelined request where a looser reader would resume
+    port = started()
+    then = SMUGGLED.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")  # so the connection ends
+    answers = everything_answered(port, CHUNKED_HEAD + body + then)
+    # THEN a well-framed body is answered and the next request too; a malformed one is one 400, then close
+    expected = [200, 200] if status == 200 else [400]
+    assert [a[0] for a in answers][: len(expected)] == expected and len(answers) == len(expected)
