@@ -143,7 +143,8 @@ class Handler(WSGIRequestHandler):
         limit = body_limit(self.server.get_app())
         body_input = wire.Deadline(self.rfile, self.connection, self.body_timeout)
         expects = (self.headers.get("Expect") or "").strip().lower() == "100-continue"
-        if expects and self.minor >= 1 and (codings or (length or 0) > 0) and (length or 0) <= limit:
+        framed = codings == ["chunked"] if codings else (length or 0) > 0 and (length or 0) <= limit
+        if expects and self.minor >= 1 and framed and not (codings and length is not None):
             self.wfile.write(wire.CONTINUE)  # only once the body will be read (RFC 9110 section 10.1.1)
         if codings:
             if self.minor == 0:  # RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0 is faulty framing

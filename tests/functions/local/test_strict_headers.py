@@ -156,14 +156,21 @@ def test_http11_needs_a_host_and_http10_does_not(started):  # noqa: F811
     assert [a[0] for a in everything_answered(port, b"GET /api/health HTTP/1.0\r\n\r\n")] == [200]
 
 
-@pytest.mark.parametrize(("length", "continued", "status"), [(len(BODY), True, 200), (99999999, False, 413)])
-def test_100_continue_only_when_the_body_will_be_read(started, length, continued, status):  # noqa: F811
+@pytest.mark.parametrize(
+    ("length", "extra", "continued", "status"),
+    [
+        (len(BODY), b"", True, 200),
+        (99999999, b"", False, 413),  # too large: refused at once
+        (len(BODY), b"Transfer-Encoding: chunked\r\n", False, 400),  # ambiguous framing: refused at once
+    ],
+)
+def test_100_continue_only_when_the_body_will_be_read(started, length, extra, continued, status):  # noqa: F811
     # GIVEN a client that waits for 100 Continue before it sends its body (RFC 9110 section 10.1.1)
     port = started()
     sock = connect(port)
     sock.sendall(
         b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % length
+        b"Expect: 100-continue\r\nContent-Length: %d\r\n%s\r\n" % (length, extra)
     )
     # WHEN the server has read the head
     first = sock.recv(65536)
