@@ -19,7 +19,6 @@ import subprocess
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 from bench import concurrency, stream
 from bench.common import MODEL_PATH, ROOT, TOKEN, Table, free_port, proxy_env, start_local_server
@@ -147,10 +146,6 @@ def throughput(upstream_url: str, clients: int, seconds: float, rounds: int) -> 
     out.setdefault("portkey", None)
     out["workers"] = workers
     return out
-
-
-def portkey_installed() -> bool:
-    return Path(PORTKEY).exists()
 
 
 def stream_first_chunk(table: Table, env: dict, event: str) -> None:

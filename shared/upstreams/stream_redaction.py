@@ -54,9 +54,9 @@ class StreamRedactor:
         leaves = list(_leaves(parsed, ()))
         windows = [self._tails.get(path, "") + value for path, value in leaves]
         # One scan for the whole event: NUL is in no form's alphabet, so nothing matches across it.
-        # The text is checked too: json.loads keeps the last of a repeated key, and a token in an
+        # The text is in it too: json.loads keeps the last of a repeated key, and a token in an
         # earlier copy is in the text only. Re-encoding the parsed value drops that copy.
-        if not spans("\x00".join([*windows, *_keys(parsed)]), self._token) and not spans(data, self._token):
+        if not spans("\x00".join([*windows, *_keys(parsed), data]), self._token):
             for path, value in leaves:  # the usual case: sent unchanged
                 self._remember(path, value)
             return well_formed(data)

@@ -93,18 +93,20 @@ def test_several_workers_with_in_process_counts_are_refused():
     assert "QUOTA_STORE=redis or dynamodb" in (proc.stderr.read() if proc.stderr else "")
 
 
+PER_CORE = min(os.cpu_count() or 1, workers.MAX_DEFAULT)
+
+
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        (Settings(), min(os.cpu_count() or 1, workers.MAX_DEFAULT)),  # no limits: one per core
+        (Settings(), PER_CORE),  # no limits: one per core
         (Settings(rate_limit_per_minute=10), 1),  # counted in this process: one
-        (Settings(rate_limit_per_minute=10, quota_store="redis", redis_url="redis://127.0.0.1:1"), None),
+        (Settings(rate_limit_per_minute=10, quota_store="redis", redis_url="redis://127.0.0.1:1"), PER_CORE),
     ],
 )
 def test_the_default_is_one_per_core_unless_counts_live_in_the_process(settings, expected):
     count = workers.default_count(settings)
-    assert count == (expected if expected is not None else min(os.cpu_count() or 1, workers.MAX_DEFAULT))
-    assert workers.refusal(settings, count) is None
+    assert count == expected and workers.refusal(settings, count) is None
 
 
 def test_without_fork_the_server_runs_one_process(monkeypatch):
