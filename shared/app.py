@@ -110,7 +110,9 @@ class ProxyApp:
         if response.stream is not None:  # no Content-Length: the body ends when the stream does
             start_response(status_line, list(response.headers.items()))
             return StreamBody(response.stream, record.request_id, finish)
-        response.headers["Content-Length"] = str(len(response.body))
+        response.headers["Content-Length"] = str(len(response.body))  # a HEAD's too: the GET's length
+        if request.method == "HEAD":
+            response.body = b""
         finish()
         start_response(status_line, list(response.headers.items()))
         return [response.body]
@@ -183,9 +185,11 @@ class ProxyApp:
         methods = self.routes.methods(request.path)
         if not methods:
             raise errors.not_found(request.path)
-        route = methods.get(request.method)
+        # HEAD is GET without the body: "all general-purpose servers MUST support the methods GET
+        # and HEAD" (RFC 9110 section 9.1, https://www.rfc-editor.org/rfc/rfc9110#section-9.3.2).
+        route = methods.get("GET" if request.method == "HEAD" else request.method)
         if route is None:
-            raise errors.method_not_allowed([*methods, "OPTIONS"])
+            raise errors.method_not_allowed([*methods, *(["HEAD"] if "GET" in methods else []), "OPTIONS"])
         return route
 
 

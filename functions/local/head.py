@@ -13,7 +13,7 @@ at the first one. RFC 9112 leaves no room for that reading
   we do;
 - section 3: ``method SP request-target SP HTTP-version``, single spaces; an invalid request line
   SHOULD get a 400, never an autocorrection. Section 3.2: an HTTP/1.1 request without exactly
-  one Host field MUST get a 400;
+  one Host field, or with an invalid Host value, MUST get a 400;
 - section 5.1: no whitespace between the field name and the colon, which MUST be a 400;
 - section 5.2: obs-fold (a line starting with whitespace) is rejected with a 400;
 - RFC 9110 section 5.1 and 5.5 (https://www.rfc-editor.org/rfc/rfc9110#section-5.5): a name is a
@@ -34,6 +34,10 @@ MAX_HEAD = 64 * 1024  # the whole header block (a browser's is a few KiB)
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([\x21-\x7e]+) HTTP/([0-9])\.([0-9])\r\n")
+_HOST = re.compile(  # IP-literal, or a reg-name (an IPv4 address is one too), then an optional port
+    r"(?:\[(?:[0-9A-Fa-f:.]+|v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+)\]"
+    r"|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?"
+)
 _FIELD = re.compile(rb"(" + _TOKEN + rb"):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*\r\n")
 
 
@@ -88,9 +92,10 @@ def message(fields: list[tuple[str, str]]) -> HTTPMessage:
 
 
 def check_host(headers: HTTPMessage, line: RequestLine) -> None:
-    """Exactly one Host on HTTP/1.1, at most one on HTTP/1.0 (RFC 9112 section 3.2)."""
-    hosts = len(headers.get_all("Host") or [])
-    if hosts > 1 or (hosts == 0 and line.minor >= 1):
+    """Exactly one Host on HTTP/1.1, at most one on HTTP/1.0, and a valid one: ``uri-host [":" port]``
+    (RFC 9112 section 3.2; RFC 3986 section 3.2.2 for the host, which may be empty)."""
+    hosts = headers.get_all("Host") or []
+    if len(hosts) > 1 or (not hosts and line.minor >= 1) or (hosts and _HOST.fullmatch(hosts[0]) is None):
         raise malformed("Host header")
 
 

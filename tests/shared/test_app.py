@@ -31,6 +31,26 @@ def test_wrong_method_is_405_with_allow(client, method, path):
     assert "OPTIONS" in resp.headers["Allow"]
 
 
+def test_head_is_get_without_the_body(client):
+    # GIVEN a GET route
+    got = client.get("/api/health")
+    # WHEN it is asked for with HEAD (RFC 9110 section 9.1: every server supports GET and HEAD)
+    head = client.head("/api/health")
+    # THEN the GET's status and headers, its length announced, and no body
+    assert head.status_code == got.status_code == 200
+    assert head.data == b"" and head.headers["Content-Length"] == str(len(got.data))
+    assert head.headers["Content-Type"] == got.headers["Content-Type"]
+
+
+def test_head_on_a_post_only_route_is_405_and_allow_names_head_only_beside_get(client):
+    # WHEN HEAD asks for a POST-only route, and PUT for a GET route
+    post_only, get_route = client.head("/api/generate"), client.put("/api/health")
+    # THEN 405s whose Allow lists HEAD exactly where GET is allowed
+    assert post_only.status_code == get_route.status_code == 405
+    assert "HEAD" not in post_only.headers["Allow"]
+    assert [m.strip() for m in get_route.headers["Allow"].split(",")] == ["GET", "HEAD", "OPTIONS"]
+
+
 def test_trailing_slash_reaches_the_same_route(client):
     assert post_json(client, "/api/generate/", {"inputs": "Hi"}).status_code == 200
 

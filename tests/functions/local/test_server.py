@@ -71,3 +71,24 @@ def test_each_response_leaves_in_one_segment_with_nodelay(clean_env, running, se
         next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
     )
     assert len(body) == length, (first, rest)
+
+
+def test_a_head_then_a_get_share_one_connection(clean_env, running, settings):
+    # GIVEN the real server and one keep-alive connection
+    import http.client
+
+    base = running(settings)
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    # WHEN a HEAD is followed by a GET on it
+    conn.request("HEAD", "/api/health")
+    head = conn.getresponse()
+    head_body, length = head.read(), head.headers["Content-Length"]
+    sock = conn.sock
+    conn.request("GET", "/api/health")
+    got = conn.getresponse()
+    # THEN the HEAD announced the GET's length and sent no body, so the GET's answer is read whole, on the same socket
+    assert head.status == got.status == 200 and head_body == b""
+    assert got.read() and int(length) == int(got.headers["Content-Length"])
+    assert conn.sock is sock
+    conn.close()

@@ -221,3 +221,29 @@ def test_chunked_framing_is_read_as_strictly_as_the_head(started, body, status):
     # THEN a well-framed body is answered and the next request too; a malformed one is one 400, then close
     expected = [200, 200] if status == 200 else [400]
     assert [a[0] for a in answers][: len(expected)] == expected and len(answers) == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        (b"a b", 400),  # RFC 9112 section 3.2: an invalid Host value MUST get a 400
+        (b"a/b", 400),
+        (b"user@example.com", 400),  # userinfo is not part of Host
+        (b"[::1", 400),
+        (b"example.com:http", 400),
+        (b"%zz.example", 400),
+        (b"example.com", 200),
+        (b"127.0.0.1:8000", 200),
+        (b"[::1]:8000", 200),
+        (b"xn--bcher-kva.example", 200),
+        (b"", 200),  # an empty host is a valid (empty) reg-name (RFC 3986 section 3.2.2)
+    ],
+)
+def test_the_host_value_is_checked(started, host, status):  # noqa: F811
+    # GIVEN a GET whose one Host field holds ``host``
+    port = started()
+    raw = b"GET /api/health HTTP/1.1\r\nHost: " + host + b"\r\n\r\n"
+    raw += b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"  # then another request
+    # THEN a valid host is served; an invalid one is one 400 and the end of the connection
+    answers = [a[0] for a in everything_answered(port, raw)]
+    assert answers == ([400] if status == 400 else [200, 200])
