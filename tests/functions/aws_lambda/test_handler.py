@@ -187,6 +187,43 @@ def test_a_failed_request_is_in_the_emf_line_with_its_error_code(lambda_env, cap
     assert doc["upstream_status"] == 401
 
 
+@pytest.mark.parametrize("upstream_status", [200, 503, None])
+def test_the_emf_document_is_the_one_powertools_own_flush_writes(capsys, upstream_status):
+    # GIVEN a request record, with and without an upstream call
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from shared.telemetry import RequestRecord
+
+    record = RequestRecord(
+        "rid-1", "POST", "/api/generate", status=200, upstream_status=upstream_status, upstream_ms=4.5
+    )
+    # WHEN our telemetry writes it, and powertools' add_metric / add_metadata / flush_metrics write the same figures
+    handler.PowertoolsTelemetry().record(record)
+    reference = Metrics(namespace="hfproxy", service="hfproxy")
+    for key, value in record.fields().items():
+        reference.add_metadata(key=key, value=value)
+    reference.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    if upstream_status is not None:
+        reference.add_metric(name=f"Upstream{upstream_status // 100}xx", unit=MetricUnit.Count, value=1)
+        reference.add_metric(name="UpstreamLatency", unit=MetricUnit.Milliseconds, value=4.5)
+    reference.flush_metrics()
+    ours, theirs = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    # THEN the two documents are the same but for the time they were written
+    for doc in (ours, theirs):
+        doc["_aws"].pop("Timestamp")
+    assert ours == theirs
+
+
+def test_powertools_metrics_disabled_writes_no_emf_line(lambda_env, capsys, monkeypatch):
+    # GIVEN POWERTOOLS_METRICS_DISABLED, which powertools' flush_metrics honours
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    # WHEN a request goes through the handler
+    status, _, _ = invoke(events.load("http_api_v2", method="GET", path="/api/health"))
+    # THEN it is served and no EMF document is printed
+    assert status == 200 and '"_aws"' not in capsys.readouterr().out
+
+
 def test_function_url_with_a_null_authorizer_is_served(lambda_env):
     # GIVEN a Function URL with auth type NONE, which sends "authorizer": null (Lambda developer guide,
     # "Invoking Lambda function URLs", request payload)
