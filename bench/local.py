@@ -16,6 +16,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -76,12 +77,26 @@ def _post(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) 
         raise RuntimeError(f"{path}: HTTP {resp.status}")
 
 
+@contextmanager
+def floor_server(upstream_url: str):
+    """The same server with nothing of ours in its app (``python -m bench.floor``): yields its port."""
+    env = proxy_env(upstream_url, HF_CHAT_URL=upstream_url + "/v1/chat/completions")
+    proc = subprocess.Popen([sys.executable, "-m", "bench.floor"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        yield int(proc.stdout.readline())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def warm_chat(upstream_url: str, rounds: int) -> dict[str, float]:
-    """Median ms of one warm chat, ours and direct, with http.client and with the openai SDK."""
+    """Median ms of one warm chat, ours and direct, with http.client and with the openai SDK, and
+    through the floor server (http.client)."""
     import openai  # the Python SDK as users install it (requirements-dev.txt)
 
     host, upstream_port = upstream_url[len("http://") :].split(":")
-    with serving(upstream_url) as (port, _):
+    with serving(upstream_url) as (port, _), floor_server(upstream_url) as floor_port:
+        floor = http.client.HTTPConnection("127.0.0.1", floor_port, timeout=10)
         ours = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         direct = http.client.HTTPConnection(host, int(upstream_port), timeout=10)
         sdk_ours = openai.OpenAI(api_key="anything", base_url=f"http://127.0.0.1:{port}/api/v1", max_retries=0)
@@ -89,6 +104,7 @@ def warm_chat(upstream_url: str, rounds: int) -> dict[str, float]:
         subjects = {
             "http.client ours": lambda: _post(ours, "/api/chat", {}),
             "http.client direct": lambda: _post(direct, "/v1/chat/completions", {}),
+            "http.client floor": lambda: _post(floor, "/api/chat", {}),
             "openai ours": lambda: _sdk(sdk_ours),
             "openai direct": lambda: _sdk(sdk_direct),
         }
@@ -176,6 +192,15 @@ def server_rows(table: Table, env: dict, event: str) -> None:
             "≤ +0.50 ms",
             ours - direct <= 0.5,
         )
+    floor, direct = got["http.client floor"], got["http.client direct"]
+    table.add(
+        "  the floor: the same server, its app one pooled urllib3 forward and nothing else (bench/floor.py)",
+        f"{floor:.2f} ms",
+        f"{direct:.2f} ms direct to the fake",
+        f"+{floor - direct:.2f} ms",
+        "(reported)",
+        None,
+    )
     rate = throughput(upstream_url, RATE_CLIENTS, RATE_SECONDS, RATE_ROUNDS)
     peer = rate["portkey"]
     table.add(

@@ -12,6 +12,7 @@ import time
 SUBJECTS = {  # what a cold process imports, and the callable a request goes through
     "ours": ("functions.aws_lambda.handler", "lambda_handler"),
     "baseline": ("bench.baseline_flask", "lambda_handler"),
+    "floor": ("bench.floor", "lambda_handler"),  # the required stack alone (bench/floor.py)
     "requests": ("requests", None),
 }
 HEAVY = ("boto3", "botocore", "aws_lambda_powertools.utilities.parameters", "pydantic", "requests", "redis")
@@ -78,6 +79,7 @@ def warm(out: str, event_file: str, rounds: str) -> None:
     import urllib3
 
     from bench.common import UpstreamClient
+    from bench.floor import lambda_handler as floor_handler
     from functions.aws_lambda.handler import lambda_handler
 
     with open(event_file) as f:
@@ -97,6 +99,11 @@ def warm(out: str, event_file: str, rounds: str) -> None:
         assert resp.status_code == 200
         return resp.content
 
+    def floor(i: int) -> bytes:  # the required stack with nothing of ours (bench/floor.py)
+        result = floor_handler(event, Context(f"floor-{i}"))
+        assert result["statusCode"] == 200, result
+        return result["body"].encode()
+
     pool = urllib3.connection_from_url(url)
     bare_headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
@@ -109,9 +116,9 @@ def warm(out: str, event_file: str, rounds: str) -> None:
     for i in range(100):
         ours(i)
     connections = upstream.connections()
-    same_answer = json.loads(ours(0)) == json.loads(direct(0)) == json.loads(bare(0))
-    times: dict[str, list[float]] = {"ours": [], "direct": [], "bare": []}
-    calls = (("ours", ours), ("direct", direct), ("bare", bare))
+    same_answer = json.loads(ours(0)) == json.loads(direct(0)) == json.loads(bare(0)) == json.loads(floor(0))
+    times: dict[str, list[float]] = {"ours": [], "direct": [], "bare": [], "floor": []}
+    calls = (("ours", ours), ("direct", direct), ("bare", bare), ("floor", floor))
     for i in range(-50, int(rounds)):  # 50 rounds of warm-up, not recorded; the order flips each round
         for name, call in calls if i % 2 else calls[::-1]:
             started = time.perf_counter()

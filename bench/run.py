@@ -50,7 +50,7 @@ def warm(table: Table, env: dict, event: str) -> None:
     r = run_probe("warm", env, event, str(WARM_ROUNDS), timeout=600)
     b = run_probe("baseline", env, event, str(WARM_ROUNDS // 4), timeout=600)
     ours, direct, base = median(r["times"]["ours"]), median(r["times"]["direct"]), median(b["times"])
-    bare = median(r["times"]["bare"])
+    bare, floor = median(r["times"]["bare"]), median(r["times"]["floor"])
     assert r["same_answer"], "our answer must equal the upstream's"
     table.add(
         f"warm overhead, median of {WARM_ROUNDS} interleaved (lambda_handler, HTTP API v2 event)",
@@ -67,6 +67,14 @@ def warm(table: Table, env: dict, event: str) -> None:
         f"{ours / bare:.2f}",
         "≤ 1.50",
         ours / bare <= 1.5,
+    )
+    table.add(
+        "  the floor: the required stack alone (bench/floor.py: serverless-wsgi, powertools, pydantic, urllib3)",
+        f"{floor * 1e6:.0f} µs",
+        f"{bare * 1e6:.0f} µs urllib3 urlopen",
+        f"{floor / bare:.2f}",
+        "(reported)",
+        None,
     )
     table.add(
         f"  seed-000-style Flask baseline, same event and front door, {WARM_ROUNDS // 4} requests",
@@ -108,6 +116,7 @@ def cold(table: Table, env: dict, event: str) -> None:
         "ours_first": [],
         "requests_first": [],
         "baseline_first": [],
+        "floor_first": [],
     }
     loaded_import: set[str] = set()
     loaded_first: set[str] = set()
@@ -122,6 +131,9 @@ def cold(table: Table, env: dict, event: str) -> None:
             runs[f"{subject}_first"].append(got["seconds"])
             if subject == "ours":
                 loaded_first |= set(got["loaded"])
+        got = run_probe("cold-first", env, "floor", event)  # the required stack alone (bench/floor.py)
+        assert got["status"] == 200, got
+        runs["floor_first"].append(got["seconds"])
     m = {k: median(v) for k, v in runs.items()}
     ratio = m["ours"] / m["requests"]
     table.add(
@@ -140,6 +152,14 @@ def cold(table: Table, env: dict, event: str) -> None:
         f"{first:.2f}",
         "≤ 1.00",
         first <= 1.00,
+    )
+    table.add(
+        "  the floor: the required stack alone (bench/floor.py), import + first request",
+        f"{m['floor_first'] * 1e3:.1f} ms",
+        f"{m['baseline_first'] * 1e3:.1f} ms Flask baseline",
+        f"{m['floor_first'] / m['baseline_first']:.2f}",
+        "(reported)",
+        None,
     )
     table.add(
         "  cold import + first request, against plain requests",
