@@ -21,13 +21,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shared import errors
 from shared.deadline import Deadline
-from shared.limits.policy import Charge, charges_for
-from shared.limits.store import StoreUnavailable, now
-from shared.limits.stores import store_for
-from shared.settings import Settings
+
+if TYPE_CHECKING:  # the policy and the stores are imported by the first counted request, not by
+    # a proxy without limits (``shared.limits.identity`` is imported by every request: its package too)
+    from shared.limits.policy import Charge
+    from shared.limits.store import StoreUnavailable
+    from shared.settings import Settings
 
 log = logging.getLogger("hfproxy")
 
@@ -66,6 +69,10 @@ def admit(
     signature, which a replay would reuse with any address), never advertised in the headers.
     ``user``: the client is a signed-in user, counted by the user limits (``USER_*``).
     """
+    from shared.limits.policy import charges_for
+    from shared.limits.store import StoreUnavailable, now
+    from shared.limits.stores import store_for
+
     at = now() if at is None else at
     charges = charges_for(settings, client, tokens, at, also, user)
     if not charges:
@@ -107,6 +114,9 @@ def give_back(settings: Settings, charges: Sequence[Charge], amounts: Sequence[i
     """
     if not any(amounts):
         return
+    from shared.limits.store import StoreUnavailable
+    from shared.limits.stores import store_for
+
     try:
         store_for(settings).give_back(charges, amounts, Deadline.after(2 * settings.quota_store_timeout))
     except StoreUnavailable as exc:

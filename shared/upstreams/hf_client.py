@@ -25,12 +25,15 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared import errors
-from shared.upstreams import sse, transport
+from shared.upstreams import transport
 from shared.upstreams.call import UpstreamCall
 from shared.upstreams.plan import Answer
+
+if TYPE_CHECKING:  # the relay is imported by the first stream, not by a plain call
+    from shared.upstreams import sse
 
 CHAT = "hf-router-chat"  # https://huggingface.co/docs/inference-providers/tasks/chat-completion
 TEXT_GENERATION = "hf-inference"  # router.huggingface.co/hf-inference/models/{id}
@@ -65,6 +68,8 @@ BAD_TOKEN = re.compile(
 
 def chat_done(event: sse.Event) -> bool:
     """The router's chat stream ends with ``data: [DONE]``."""
+    from shared.upstreams import sse  # loaded by the stream that made ``event``: a dict lookup
+
     return event.data.strip() == sse.DONE
 
 
@@ -111,6 +116,8 @@ class HFClient:
         is not supported for this model") raises the mapped error before our client gets a byte.
         ``error_of`` / ``error_event``: an API's own in-band failures and last event (default: the
         chat and TGI ones, :meth:`stream_error`, in the path's error shape)."""
+        from shared.upstreams import sse
+
         exchange = self._open(url, payload, stream=True)
         if not sse.is_event_stream(exchange):
             return self.call.without_token(self.call.read(exchange))

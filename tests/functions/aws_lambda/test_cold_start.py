@@ -1,5 +1,6 @@
 """What a new instance does for its first request (docs/benchmarks.md, "Cold start"): no scan of
-the installed distributions for pydantic plugins, and nothing it does not use (boto3, redis)."""
+the installed distributions for pydantic plugins, and nothing it does not use (boto3, redis, the
+spend limits' policy and stores, the event-stream relay)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import pydantic.plugin._loader as plugins
 print(json.dumps({"status": status, "loaded": [m for m in MODULES if m in sys.modules],
                   "plugins_scanned": plugins._plugins is not None, "setting": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}))
 """
-MODULES = ["boto3", "redis", "pydantic", "urllib3"]  # botocore's package alone: powertools' user agent
+MODULES = ["boto3", "redis", "pydantic", "urllib3", "shared.limits.policy", "shared.limits.stores", "shared.upstreams.sse"]
 
 
 def first_request(upstream, **env: str) -> dict:
@@ -38,7 +39,8 @@ def first_request(upstream, **env: str) -> dict:
 def test_a_first_request_loads_only_what_it_uses(upstream):
     # GIVEN a fresh process, WHEN the handler is imported and answers one generate request
     got = first_request(upstream)
-    # THEN it answered, with pydantic and urllib3 loaded but no AWS SDK (no secret ARN) and no Redis client
+    # THEN it answered, with pydantic and urllib3 loaded but no AWS SDK (no secret ARN), no Redis
+    # client, no spend-limit policy or store (no limit set), no event-stream relay (no stream asked)
     assert got["status"] == 200
     assert got["loaded"] == ["pydantic", "urllib3"]
     # AND pydantic did not scan the installed distributions for plugins
