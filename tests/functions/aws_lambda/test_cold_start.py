@@ -24,7 +24,15 @@ import pydantic.plugin._loader as plugins
 print(json.dumps({"status": status, "loaded": [m for m in MODULES if m in sys.modules],
                   "plugins_scanned": plugins._plugins is not None, "setting": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}))
 """
-MODULES = ["boto3", "redis", "pydantic", "urllib3", "shared.limits.policy", "shared.limits.stores", "shared.upstreams.sse"]
+MODULES = [
+    "boto3",
+    "redis",
+    "pydantic",
+    "urllib3",
+    "shared.limits.policy",
+    "shared.limits.stores",
+    "shared.upstreams.sse",
+]
 
 
 def first_request(upstream, **env: str) -> dict:
