@@ -238,13 +238,16 @@ extra_headers = st.dictionaries(header_names, header_values, max_size=4)
 # --- what every answer must satisfy ---------------------------------------------------------------
 
 
-def check_answer(status: int, headers: dict[str, str], body: bytes, *, token: str) -> dict | list | None:
-    """Never a 5xx, never a traceback or the token, always JSON; an error is always the envelope."""
+def check_answer(
+    status: int, headers: dict[str, str], body: bytes, *, token: str, head: bool = False
+) -> dict | list | None:
+    """Never a 5xx, never a traceback or the token, always JSON; an error is always the envelope.
+    ``head``: the answer to a HEAD, whose body is empty whatever the status (RFC 9110 section 9.3.2)."""
     text = body.decode("utf-8")
     assert status < 500, text
     assert "Traceback" not in text and 'File "' not in text
     assert token not in text and all(token not in v for v in headers.values())
-    if status == 204:
+    if status == 204 or head:
         assert body == b""
         return None
     assert headers.get("content-type") == "application/json"

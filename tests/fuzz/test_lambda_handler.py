@@ -107,7 +107,7 @@ def test_any_event_gets_an_envelope_and_only_valid_ones_go_upstream(
         shape, method=method, path=path, body=body, headers=headers, base64_body=as_base64 or not _utf8(body)
     )
     status, out_headers, out = invoke(event)
-    check_answer(status, out_headers, out, token=TEST_TOKEN)
+    check_answer(status, out_headers, out, token=TEST_TOKEN, head=method == "HEAD")
     check_forwarded(lambda_env.received, token=TEST_TOKEN)
     if lambda_env.received:
         assert status == 200 and method == "POST" and len(lambda_env.received) == 1
