@@ -7,7 +7,8 @@ DEVELOPERS.md names the adapter's parts: serverless-wsgi (with werkzeug) between
 WSGI, powertools' Logger context on each invocation and one EMF metrics line, pydantic validating
 the body, urllib3 forwarding it. This handler is those parts and nothing else: our generate route's
 own request model (the same pydantic build and validation), one pooled urllib3 request with the
-token, the upstream's answer returned as it came, one EMF line written as ours is. No routes, no
+token, the upstream's answer returned as it came, one EMF line with the ``Requests`` metric (ours
+also carries the request record as metadata). No routes, no
 limits, no deadline, no redaction, no CORS, no error envelope. Whatever this costs, ours cannot cost less.
 
 ``python -m bench.floor`` serves :func:`forward` on the local server (``functions.local.server``, one

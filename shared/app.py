@@ -111,23 +111,31 @@ class ProxyApp:
             start_response(status_line, list(response.headers.items()))
             return StreamBody(response.stream, record.request_id, finish)
         response.headers["Content-Length"] = str(len(response.body))  # a HEAD's too: the GET's length
-        if request.method == "HEAD":
-            response.body = b""
+        if request.environ.get("REQUEST_METHOD") == "HEAD":  # exactly: what servers drop the body for
+            response.body = b""  # (methods are case-sensitive, RFC 9110 section 9.1: "head" keeps it)
         finish()
         start_response(status_line, list(response.headers.items()))
         return [response.body]
 
     def refusal(
-        self, error: errors.ProxyError, origin: str | None, request_id: str | None = None, path: str = ""
+        self,
+        error: errors.ProxyError,
+        origin: str | None,
+        request_id: str | None = None,
+        path: str = "",
+        method: str = "",
     ) -> Response:
         """An adapter's own refusal (a Lambda event it cannot read, a body the local server refuses),
-        built as every other answer is: the path's error shape, CORS, ``X-Request-Id``, one record."""
+        built as every other answer is: the path's error shape, CORS, ``X-Request-Id``, one record,
+        and no body for a HEAD."""
         request_id = request_id or uuid.uuid4().hex
         response = Response.from_error(error, self.routes.error_shape(path.split("?", 1)[0].rstrip("/")))
         request = Request({"HTTP_ORIGIN": origin} if origin else {})
         self._finish_headers(response, request, request_id)
         response.headers["Content-Length"] = str(len(response.body))
-        self.telemetry.record(RequestRecord(request_id, "", path, status=error.status, code=error.code))
+        if method == "HEAD":
+            response.body = b""
+        self.telemetry.record(RequestRecord(request_id, method, path, status=error.status, code=error.code))
         return response
 
     def _finish_headers(self, response: Response, request: Request, request_id: str) -> None:

@@ -11,7 +11,7 @@ from shared import errors
 from shared.http import Request, Response
 from shared.settings import Settings
 
-ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"  # HEAD: every GET route (shared/app.py)
 EXPOSED_HEADERS = (
     "Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, X-HFProxy-Mode, X-HFProxy-Streaming, X-HFProxy-Model"
 )

@@ -16,6 +16,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sys
+import threading
 
 import serverless_wsgi
 from aws_lambda_powertools import Logger, Metrics
@@ -50,7 +52,15 @@ class PowertoolsTelemetry:
     invocations at once (Lambda Managed Instances; the suite's concurrency test) cannot flush one
     request's metrics with another's, and there is no lock. It also skips ``add_metric``'s per-call
     unit validation for three fixed metrics: 36 to 17 µs a request (``make bench``'s harness).
-    ``POWERTOOLS_METRICS_DISABLED`` is honoured as ``flush_metrics`` does."""
+    ``POWERTOOLS_METRICS_DISABLED`` is honoured as ``flush_metrics`` does.
+
+    Each document leaves in one write under a lock: ``print`` writes the text and the newline
+    separately, and two invocations printing at once interleaved them into lines CloudWatch cannot
+    parse. The dimensions are ours, not powertools' process-wide set, which another ``Metrics``
+    in the process could change."""
+
+    _lock = threading.Lock()
+    _dimensions = {"service": "hfproxy"}
 
     def record(self, record: RequestRecord) -> None:
         if is_metrics_disabled():
@@ -61,8 +71,10 @@ class PowertoolsTelemetry:
             latency = float(record.upstream_ms or 0)
             figures["UpstreamLatency"] = {"Unit": MetricUnit.Milliseconds.value, "Value": [latency]}
         fields = record.fields()
-        document = metrics.serialize_metric_set(metrics=figures, dimensions=metrics.dimension_set, metadata=fields)
-        print(json.dumps(document, separators=(",", ":")))  # what flush_metrics prints
+        document = metrics.serialize_metric_set(metrics=figures, dimensions=self._dimensions, metadata=fields)
+        line = json.dumps(document, separators=(",", ":")) + "\n"  # what flush_metrics prints
+        with self._lock:
+            sys.stdout.write(line)
 
 
 app = ProxyApp(telemetry=PowertoolsTelemetry(), token_source=SECRETS_MANAGER)
@@ -103,8 +115,17 @@ def lambda_handler(event: dict, context) -> dict:
         refused = _unreadable(event)  # raised while serverless-wsgi translates the event
     # Built by the core like every answer: envelope, CORS, X-Request-Id, one record.
     path = event.get("rawPath") or event.get("path") or ""
-    error = app.refusal(refused, _origin(event), context.aws_request_id, path if isinstance(path, str) else "")
+    error = app.refusal(
+        refused, _origin(event), context.aws_request_id, path if isinstance(path, str) else "", _method(event)
+    )
     return {"statusCode": error.status, "headers": error.headers, "body": error.body.decode()}
+
+
+def _method(event: dict) -> str:
+    """The method of any shape: REST API's ``httpMethod``, or HTTP API / Function URL's ``requestContext.http``."""
+    http = event.get("requestContext", {}).get("http") if isinstance(event.get("requestContext"), dict) else None
+    method = event.get("httpMethod") or (http.get("method") if isinstance(http, dict) else "")
+    return method if isinstance(method, str) else ""
 
 
 def _origin(event: dict) -> str | None:

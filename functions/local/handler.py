@@ -33,9 +33,9 @@ def _core(wsgi_app) -> ProxyApp:
     return getattr(wsgi_app, "app", wsgi_app)
 
 
-def refusal(wsgi_app, error: errors.ProxyError, origin: str | None = None, path: str = "") -> bytes:
+def refusal(wsgi_app, error: errors.ProxyError, origin: str | None = None, path: str = "", method: str = "") -> bytes:
     """The server's own refusals are built by the core like every answer (envelope, CORS, X-Request-Id)."""
-    return wire.error_bytes(_core(wsgi_app).refusal(error, origin, path=path))
+    return wire.error_bytes(_core(wsgi_app).refusal(error, origin, path=path, method=method))
 
 
 def body_limit(wsgi_app) -> int:
@@ -81,7 +81,8 @@ class Handler(WSGIRequestHandler):
         headers = getattr(self, "headers", None)
         origin = headers.get("Origin") if headers is not None else None
         try:
-            self.wfile.write(refusal(self.server.get_app(), error, origin, getattr(self, "path", "")))
+            method = getattr(self, "command", "") or ""
+            self.wfile.write(refusal(self.server.get_app(), error, origin, getattr(self, "path", ""), method))
         except OSError:
             pass
 

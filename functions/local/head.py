@@ -22,6 +22,7 @@ at the first one. RFC 9112 leaves no room for that reading
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from http.client import HTTPMessage
@@ -34,10 +35,10 @@ MAX_HEAD = 64 * 1024  # the whole header block (a browser's is a few KiB)
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([\x21-\x7e]+) HTTP/([0-9])\.([0-9])\r\n")
-_HOST = re.compile(  # IP-literal, or a reg-name (an IPv4 address is one too), then an optional port
-    r"(?:\[(?:[0-9A-Fa-f:.]+|v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+)\]"
-    r"|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?"
-)
+# RFC 3986 section 3.2.2: IP-literal (an IPv6 address, checked by ipaddress; or IPvFuture), or a
+# reg-name (an IPv4 address is one too), then an optional port (section 3.2.3).
+_HOST = re.compile(r"(?:\[([^\]]*)\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?")
+_IP_FUTURE = re.compile(r"[vV][0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+")
 _FIELD = re.compile(rb"(" + _TOKEN + rb"):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*\r\n")
 
 
@@ -95,8 +96,24 @@ def check_host(headers: HTTPMessage, line: RequestLine) -> None:
     """Exactly one Host on HTTP/1.1, at most one on HTTP/1.0, and a valid one: ``uri-host [":" port]``
     (RFC 9112 section 3.2; RFC 3986 section 3.2.2 for the host, which may be empty)."""
     hosts = headers.get_all("Host") or []
-    if len(hosts) > 1 or (not hosts and line.minor >= 1) or (hosts and _HOST.fullmatch(hosts[0]) is None):
+    if len(hosts) > 1 or (not hosts and line.minor >= 1) or (hosts and not _valid_host(hosts[0])):
         raise malformed("Host header")
+
+
+def _valid_host(value: str) -> bool:
+    match = _HOST.fullmatch(value)
+    if match is None:
+        return False
+    literal = match.group(1)
+    if literal is None or _IP_FUTURE.fullmatch(literal):
+        return True
+    if "%" in literal:  # no zone id: RFC 3986's IPv6address has none (RFC 6874's is for URIs, not Host)
+        return False
+    try:
+        ipaddress.IPv6Address(literal)
+    except ValueError:
+        return False
+    return True
 
 
 def keeps_alive(line: RequestLine, headers: HTTPMessage) -> bool:

@@ -65,9 +65,8 @@ def chunk(data: bytes) -> bytes:
 def error_bytes(response: Response) -> bytes:
     """A refusal the core built (``ProxyApp.refusal``), with ``Connection: close`` (the rest of the
     input is not read)."""
-    headers = [
-        *((k, v) for k, v in response.headers.items() if k.lower() != "content-length"),
-        ("Content-Length", str(len(response.body))),
+    headers = [  # the core's Content-Length: a HEAD's announces the body it does not send
+        *response.headers.items(),
         ("Date", email.utils.formatdate(usegmt=True)),
         ("Connection", "close"),
     ]

@@ -247,8 +247,12 @@ def check_answer(
     assert status < 500, text
     assert "Traceback" not in text and 'File "' not in text
     assert token not in text and all(token not in v for v in headers.values())
-    if status == 204 or head:
+    if status == 204:
         assert body == b""
+        return None
+    if head:  # the GET's (or the error's) headers: JSON, its length announced, not sent
+        assert body == b"" and headers.get("content-type") == "application/json"
+        assert headers.get("content-length", "").isdigit() and int(headers["content-length"]) > 0
         return None
     assert headers.get("content-type") == "application/json"
     data = json.loads(text)

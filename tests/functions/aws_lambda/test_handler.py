@@ -99,6 +99,16 @@ def test_the_handlers_own_refusal_is_built_by_the_core(lambda_env, shape):
     assert headers["vary"] == "Origin" and headers["cache-control"] == "no-store"
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_handlers_own_refusal_of_a_head_has_no_body(lambda_env, shape):
+    # GIVEN a HEAD event with a header value serverless-wsgi refuses (a newline in it)
+    event = events.load(shape, method="HEAD", path="/api/health", headers={"x-note": "line one\nline two"})
+    # WHEN it is invoked
+    status, headers, body = invoke(event)
+    # THEN a 400 whose length is announced and whose body is not sent (RFC 9110 section 9.3.2)
+    assert status == 400 and body == "" and int(headers["content-length"]) > 0
+
+
 def test_request_id_is_the_lambda_request_id(lambda_env):
     context = LambdaContext()
     _, headers, _ = invoke(post("http_api_v2", {"inputs": "Hi"}), context)
@@ -213,6 +223,51 @@ def test_the_emf_document_is_the_one_powertools_own_flush_writes(capsys, upstrea
     for doc in (ours, theirs):
         doc["_aws"].pop("Timestamp")
     assert ours == theirs
+
+
+def test_another_metrics_object_in_the_process_does_not_change_our_dimensions(capsys):
+    # GIVEN another powertools Metrics in the process that adds a dimension of its own
+    # (powertools keeps one dimension set for every Metrics object in a process)
+    from aws_lambda_powertools import Metrics
+
+    from shared.telemetry import RequestRecord
+
+    other = Metrics(namespace="other", service="other")
+    other.add_dimension(name="tenant", value="t1")
+    try:
+        # WHEN our telemetry writes a record
+        handler.PowertoolsTelemetry().record(RequestRecord("rid-2", "GET", "/api/health", status=200))
+    finally:
+        other.clear_metrics()
+    # THEN our document has our service as its one dimension
+    ours = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert ours["service"] == "hfproxy" and "tenant" not in ours
+    assert ours["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
+
+
+def test_concurrent_records_each_leave_one_whole_emf_line(capfd):
+    # GIVEN one telemetry object, as a process serving several invocations at once has
+    import threading
+
+    from shared.telemetry import RequestRecord
+
+    telemetry = handler.PowertoolsTelemetry()
+    record = RequestRecord("rid-1", "GET", "/api/health", status=200, upstream_status=200, upstream_ms=1.0)
+
+    def invocations() -> None:
+        for _ in range(200):
+            telemetry.record(record)
+
+    # WHEN 16 threads write records at once
+    threads = [threading.Thread(target=invocations) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # THEN every line is one whole EMF document (capfd: the process's own stdout, not a Python stand-in)
+    lines = capfd.readouterr().out.split("\n")[:-1]
+    assert len(lines) == 3200
+    assert all(json.loads(line)["request_id"] == "rid-1" for line in lines)
 
 
 def test_powertools_metrics_disabled_writes_no_emf_line(lambda_env, capsys, monkeypatch):

@@ -92,3 +92,48 @@ def test_a_head_then_a_get_share_one_connection(clean_env, running, settings):
     assert got.read() and int(length) == int(got.headers["Content-Length"])
     assert conn.sock is sock
     conn.close()
+
+
+def test_a_lowercase_head_is_not_head_and_keeps_its_body(clean_env, running, settings):
+    # GIVEN the real server; WHEN "head" (methods are case-sensitive: not HEAD) is followed by a GET on one connection
+    base = running(settings)
+    host, port = base.removeprefix("http://").split(":")
+    raw = (
+        b"head /api/health HTTP/1.1\r\nHost: x\r\n\r\nGET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(raw)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    # THEN each answer sends the body its Content-Length announces, so the two are read apart
+    answers = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(
+            next(
+                v
+                for k, _, v in (line.partition(b":") for line in head.split(b"\r\n"))
+                if k.lower() == b"content-length"
+            )
+        )
+        answers.append((head.split(b" ", 2)[1], rest[:length]))
+        data = rest[length:]
+    assert [status for status, _ in answers] == [b"200", b"200"]
+    assert all(body.startswith(b"{") for _, body in answers)
+
+
+def test_the_servers_own_refusal_of_a_head_has_no_body(clean_env, running, settings):
+    # GIVEN the real server; WHEN a HEAD comes with a transfer coding the server does not implement
+    base = running(settings)
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"HEAD /api/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    # THEN its refusal announces the envelope's length and sends no body before it closes
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
+    assert lines[0].split(b" ")[1] == b"501" and rest == b"" and int(fields[b"content-length"]) > 0

@@ -232,6 +232,13 @@ def test_chunked_framing_is_read_as_strictly_as_the_head(started, body, status):
         (b"[::1", 400),
         (b"example.com:http", 400),
         (b"%zz.example", 400),
+        (b"[:]", 400),  # an IP-literal must be an IPv6 address (RFC 3986 section 3.2.2) or IPvFuture
+        (b"[1.2.3.4]", 400),
+        (b"[::1::2]", 400),
+        (b"[::1%25eth0]", 400),  # no zone id in a Host
+        (b"[V1.x]", 200),  # IPvFuture's "v" is case-insensitive
+        (b"[2001:db8::a]:443", 200),
+        (b"%4a%4A.example", 200),
         (b"example.com", 200),
         (b"127.0.0.1:8000", 200),
         (b"[::1]:8000", 200),
