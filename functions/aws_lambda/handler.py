@@ -48,16 +48,15 @@ class PowertoolsTelemetry:
 
     The document is built from the request's own figures by powertools' ``serialize_metric_set``
     (the same document ``add_metric``/``add_metadata``/``flush_metrics`` would write, checked by
-    the tests) without filling the process-wide ``Metrics`` sets: a process serving several
+    the tests) without filling the process-wide ``Metrics`` sets, so a process serving several
     invocations at once (Lambda Managed Instances; the suite's concurrency test) cannot flush one
-    request's metrics with another's, and there is no lock. It also skips ``add_metric``'s per-call
-    unit validation for three fixed metrics: 36 to 17 µs a request (``make bench``'s harness).
+    request's metrics with another's. It also skips ``add_metric``'s per-call unit validation for
+    three fixed metrics: 36 to 17 µs a request (``make bench``'s harness). The dimensions are ours,
+    not powertools' process-wide set, which another ``Metrics`` in the process could change.
     ``POWERTOOLS_METRICS_DISABLED`` is honoured as ``flush_metrics`` does.
 
     Each document leaves in one write under a lock: ``print`` writes the text and the newline
-    separately, and two invocations printing at once interleaved them into lines CloudWatch cannot
-    parse. The dimensions are ours, not powertools' process-wide set, which another ``Metrics``
-    in the process could change."""
+    apart, and two invocations printing at once interleaved them into lines CloudWatch cannot parse."""
 
     _lock = threading.Lock()
     _dimensions = {"service": "hfproxy"}
