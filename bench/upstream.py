@@ -87,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.server.delay:
             time.sleep(self.server.delay)  # a slow model, not synchronisation
-        self._answer(200, [{"generated_text": f"{prompt} ... and the fake model continues."}])
+        self._answer(200, [{"generated_text": f"{prompt} ... and the fake model continues.\nIt \"quotes\" too."}])
 
     def _stream(self, words: list[str]) -> None:
         """A chat stream, chunked: headers and the first event in one write, then the rest."""
@@ -113,7 +113,8 @@ def _completion(model: str) -> dict:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": "The fake model answers."},
+                # escapes as a model's text has them (a newline, quotes): the body is not plain text
+                "message": {"role": "assistant", "content": "The fake model answers.\nIt \"quotes\" too."},
                 "finish_reason": "stop",
             }
         ],
