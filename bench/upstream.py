@@ -87,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.server.delay:
             time.sleep(self.server.delay)  # a slow model, not synchronisation
-        self._answer(200, [{"generated_text": f"{prompt} ... and the fake model continues.\nIt \"quotes\" too."}])
+        self._answer(200, [{"generated_text": f'{prompt} ... and the fake model continues.\nIt "quotes" too.'}])
 
     def _stream(self, words: list[str]) -> None:
         """A chat stream, chunked: headers and the first event in one write, then the rest."""
@@ -114,7 +114,7 @@ def _completion(model: str) -> dict:
             {
                 "index": 0,
                 # escapes as a model's text has them (a newline, quotes): the body is not plain text
-                "message": {"role": "assistant", "content": "The fake model answers.\nIt \"quotes\" too."},
+                "message": {"role": "assistant", "content": 'The fake model answers.\nIt "quotes" too.'},
                 "finish_reason": "stop",
             }
         ],
