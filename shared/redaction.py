@@ -187,8 +187,10 @@ def redact_json_text(text: str, token: str) -> str:
     """
     plain = _strings_in_place(text)
     if plain is not None and redact_text(plain, token) == plain:
-        # Every string's value is in ``plain`` as it is, and no form's alphabet has the quote that
-        # ends one: a form in any string is a form in ``plain``. Clean: nothing to parse.
+        # Every string's value is in ``plain`` as it is, between quotes, and no pattern here matches
+        # across a quote (no form's alphabet, nor _ANY_TOKEN's or _SCHEME_VALUE's classes, has one;
+        # a token's own run may, and then still holds the match): a form in any string is a form in
+        # ``plain``. A pattern that could match a quote, or looks ahead past one, breaks this.
         return text
     # Every string literal of the text, not the parsed value: json.loads keeps only the last of a
     # repeated key, and a token in an earlier one would go out unseen.
