@@ -110,9 +110,7 @@ class ProxyApp:
         if response.stream is not None:  # no Content-Length: the body ends when the stream does
             start_response(status_line, list(response.headers.items()))
             return StreamBody(response.stream, record.request_id, finish)
-        response.headers["Content-Length"] = str(len(response.body))  # a HEAD's too: the GET's length
-        if request.environ.get("REQUEST_METHOD") == "HEAD":  # exactly: what servers drop the body for
-            response.body = b""  # (methods are case-sensitive, RFC 9110 section 9.1: "head" keeps it)
+        _sized(response, request.environ.get("REQUEST_METHOD", ""))
         finish()
         start_response(status_line, list(response.headers.items()))
         return [response.body]
@@ -132,9 +130,7 @@ class ProxyApp:
         response = Response.from_error(error, self.routes.error_shape(path.split("?", 1)[0].rstrip("/")))
         request = Request({"HTTP_ORIGIN": origin} if origin else {})
         self._finish_headers(response, request, request_id)
-        response.headers["Content-Length"] = str(len(response.body))
-        if method == "HEAD":
-            response.body = b""
+        _sized(response, method)
         self.telemetry.record(RequestRecord(request_id, method, path, status=error.status, code=error.code))
         return response
 
@@ -199,6 +195,15 @@ class ProxyApp:
         if route is None:
             raise errors.method_not_allowed([*methods, *(["HEAD"] if "GET" in methods else []), "OPTIONS"])
         return route
+
+
+def _sized(response: Response, method: str) -> None:
+    """``Content-Length`` for a whole body, and no body for a HEAD: the GET's length announced, not
+    sent (RFC 9110 section 9.3.2). Exactly ``HEAD``, what servers drop the body for: methods are
+    case-sensitive (section 9.1), and a "head" keeps its body."""
+    response.headers["Content-Length"] = str(len(response.body))
+    if method == "HEAD":
+        response.body = b""
 
 
 class StreamBody:

@@ -122,7 +122,8 @@ def lambda_handler(event: dict, context) -> dict:
 
 def _method(event: dict) -> str:
     """The method of any shape: REST API's ``httpMethod``, or HTTP API / Function URL's ``requestContext.http``."""
-    http = event.get("requestContext", {}).get("http") if isinstance(event.get("requestContext"), dict) else None
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
     method = event.get("httpMethod") or (http.get("method") if isinstance(http, dict) else "")
     return method if isinstance(method, str) else ""
 

@@ -254,3 +254,26 @@ def test_the_host_value_is_checked(started, host, status):  # noqa: F811
     # THEN a valid host is served; an invalid one is one 400 and the end of the connection
     answers = [a[0] for a in everything_answered(port, raw)]
     assert answers == ([400] if status == 400 else [200, 200])
+
+
+def test_a_lowercase_head_is_not_head_and_keeps_its_body(started):  # noqa: F811
+    # GIVEN "head" (methods are case-sensitive: not HEAD), then a GET, on one connection
+    port = started()
+    raw = b"head /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
+    raw += b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    # WHEN both are answered
+    answers = everything_answered(port, raw)
+    # THEN each sends the body its Content-Length announces, so the two are read apart
+    assert [status for status, _, _ in answers] == [200, 200]
+    assert all(json.loads(body)["status"] == "ok" for _, _, body in answers)
+
+
+def test_the_servers_own_refusal_of_a_head_has_no_body(started):  # noqa: F811
+    # GIVEN a HEAD with a transfer coding the server does not implement
+    port = started()
+    # WHEN the server refuses it
+    ((status, headers, body),) = everything_answered(
+        port, b"HEAD /api/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"
+    )
+    # THEN the refusal announces the envelope's length and sends no body before it closes
+    assert status == 501 and body == b"" and int(headers["content-length"]) > 0
