@@ -9,7 +9,8 @@ removes, case-insensitively where the form allows it:
 - its base64 and base64url encodings at every byte alignment (alone, inside ``Bearer <token>``
   or ``user:<token>``), of the token as is, lower- or upper-cased, fragments of >= 12 characters;
 - its hex, percent-encoded, ``\\uXXXX``-escaped and HTML character-reference spellings,
-  fragments of >= 8 encoded characters (about 8 for character references, which vary in width);
+  fragments of >= 8 encoded characters (about 8 for character references, which vary in width),
+  and a word whose percent escapes, however few, decode to a fragment (``hf%5Ffake-``);
 - anything shaped like a Hugging Face token (``hf_`` / ``api_org_`` + 10 or more letters and
   digits), ours or not, and the value after ``Bearer`` or ``Basic``.
 

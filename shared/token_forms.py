@@ -14,6 +14,7 @@ import base64
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import unquote
 
 MIN_FRAGMENT = 8  # characters of the token (or bytes, for encoded forms) that count as a leak
 MIN_BASE64_FRAGMENT = 12  # base64 characters (9 bytes)
@@ -120,12 +121,12 @@ def find(text: str, token: str) -> list[tuple[int, int]]:
     A run is flagged when one of its windows is a window of the token, and every window holds an
     anchor, so a text with no anchor at all holds no run to flag: two C-speed searches settle that
     common case (a clean answer, a log line) before any run is examined window by window."""
+    found = _partly_percent_encoded(text, token) if "%" in text else []
     searches = finders(token)
     if searches is not None:
         folded, plain = searches
         if folded.search(text.lower()) is None and plain.search(text) is None:
-            return []
-    found: list[tuple[int, int]] = []
+            return found
     for form in forms(token):
         for match in form.run.finditer(text):
             run = match.group()
@@ -143,3 +144,25 @@ def find(text: str, token: str) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+# A word (no spaces, quotes or brackets) and a percent escape: a word holding one is URL-ish. Two
+# plain searches, not one pattern with the escape inside, which backtracks quadratically.
+_WORD = re.compile(r"[^\s\"'<>\\\[\]{}]+")
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _partly_percent_encoded(text: str, token: str) -> list[tuple[int, int]]:
+    """Words that spell a fragment of the token once their percent escapes are decoded, however few
+    there are (``hf%5Ffake-``: neither eight plain characters in a row nor eight escapes). Escapes
+    mixed in break both runs above, so these are decoded, not matched; only texts with a ``%`` pay."""
+    plain = forms(token)[0]
+    found = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if "%" not in word or _ESCAPE.search(word) is None:
+            continue
+        key = unquote(word, errors="replace").lower()
+        if any(key[i : i + plain.width] in plain.windows for i in range(len(key) - plain.width + 1)):
+            found.append(match.span())
+    return found

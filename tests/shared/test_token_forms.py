@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import random
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import given, settings
@@ -75,3 +76,29 @@ def test_a_clean_text_is_settled_by_the_anchor_search_alone(monkeypatch):
     assert (clean, scans) == (line, [])
     assert redaction.redact_text(f"echo {token[5:15]} done", token) == f"echo {redaction.REDACTED} done"
     assert scans == [token]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 50),
+    start=st.integers(0, 30),
+    length=st.integers(8, 37),
+    encoded=st.lists(st.booleans(), min_size=37, max_size=37),
+    around=st.sampled_from([("", ""), ("x ", " y"), ('{"q": "', '"}'), ("?t=", "&a=1"), ("data:", "\n\n")]),
+)
+def test_a_fragment_partly_percent_encoded_is_redacted(seed, start, length, encoded, around):
+    # GIVEN a fragment of the token (8 or more characters), some of its characters percent-encoded
+    token = _token(seed)
+    fragment = token[start : start + length]
+    mixed = "".join(f"%{ord(ch):02X}" if enc else ch for ch, enc in zip(fragment, encoded, strict=False))
+    # WHEN a text holding it is redacted
+    text = around[0] + mixed + around[1]
+    out = redaction.redact_text(text, token)
+    # THEN no eight characters of the token are left, even with every escape decoded
+    decoded = unquote(out).lower()
+    assert not any(token.lower()[i : i + 8] in decoded for i in range(len(token) - 7)), (text, out)
+
+
+def test_percent_escapes_that_spell_no_token_are_left_alone():
+    text = "100% sure, 50%25 off, a%20b, /search?q=hf%5Fhub and fake-tes"
+    assert redaction.redact_text(text, "hf_fake-test-token-7Q2x") == text.replace("fake-tes", "[redacted]")
