@@ -76,7 +76,7 @@ class Reply:
     stream: list[bytes | threading.Event] | None = None
     stream_delay: float = 0.0  # seconds between pieces (a model writing tokens)
     chunked: bool = True  # False: no Content-Length and no chunking, the body ends at close
-    sent: list[bytes] = field(default_factory=list)  # pieces written so far
+    sent: list[bytes] = field(default_factory=list)  # pieces written so far (counted as each write starts)
     finished: threading.Event = field(default_factory=threading.Event)  # every piece was written
     aborted: threading.Event = field(default_factory=threading.Event)  # the client hung up first
 
@@ -216,8 +216,10 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
             """Write the pieces one by one; stop as soon as the client (the proxy) hangs up."""
             self.close_connection = True
             lines = [f"HTTP/1.1 {reply.status} Fake", f"Content-Type: {reply.content_type}"]
-            lines.append("Transfer-Encoding: chunked" if reply.chunked else "Connection: close")
-            lines += [f"{k}: {v}" for k, v in reply.headers.items()]
+            # Said, not only done: a connection closed without "Connection: close" goes back to the
+            # proxy's pool, and its next request may take it just as it closes (a 502 in ~1 of 8 tries).
+            lines += ["Transfer-Encoding: chunked"] * reply.chunked + ["Connection: close"]
+            lines += [f"{k}: {v}" for k, v in reply.headers.items() if k.lower() != "connection"]
             pending = ("\r\n".join(lines) + "\r\n\r\n").encode()
             try:
                 for index, piece in enumerate(reply.stream or []):
@@ -233,9 +235,9 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
                         reply.aborted.set()
                         return
                     frame = f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if reply.chunked else piece
+                    reply.sent.append(piece)  # before the write: a client that has read it finds it counted
                     self.wfile.write(pending + frame)
                     pending = b""
-                    reply.sent.append(piece)
                 self.wfile.write(pending + (b"0\r\n\r\n" if reply.chunked else b""))
                 reply.finished.set()
             except (BrokenPipeError, ConnectionResetError):

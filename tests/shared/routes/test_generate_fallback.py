@@ -261,11 +261,12 @@ def test_the_fallback_is_not_counted_again(fallback_settings, upstream):
 
 
 def test_the_fallback_runs_inside_the_requests_deadline(fallback_settings, upstream):
-    # GIVEN a 2 s deadline; gpt2 takes 1.5 s to say it is not served, the fallback 1 s to answer
+    # GIVEN a 2 s deadline; gpt2 takes 0.5 s to say it is not served, the fallback 1.8 s to answer
+    # (the shared deadline answers 504 at 2 s; a fresh one would let it answer 200 at 2.3 s)
     client = Client(ProxyApp(fallback_settings.with_changes(request_deadline=2.0, deadline_margin=0.2)))
     upstream.enqueue(
-        Reply(404, body=b"Not Found", content_type="text/plain", delay=1.5),
-        Reply(json=hf_chat.completion("late"), delay=1.0),
+        Reply(404, body=b"Not Found", content_type="text/plain", delay=0.5),
+        Reply(json=hf_chat.completion("late"), delay=1.8),
     )
     resp = post_json(client, "/api/generate", {"inputs": PROMPT})
     # THEN the fallback had only what was left (a fresh deadline would have let it answer)
