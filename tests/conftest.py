@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -42,6 +43,7 @@ def settings(upstream: FakeServer) -> Settings:
     return Settings(
         hf_token=TEST_TOKEN,
         hf_inference_url=upstream.url + MODEL_PATH,
+        hf_hub_url=refused_url().removesuffix(MODEL_PATH),  # the deep health check's: nothing listens
         request_deadline=5.0,
         deadline_margin=0.2,
         generate_fallback_model="",
@@ -113,6 +115,44 @@ def refused_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}{MODEL_PATH}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _loopback_only() -> Iterator[None]:
+    """Network tests only ever target loopback: in this process a host that is not loopback does not
+    resolve, as on a machine without DNS, so a default URL a test leaves in its settings (the Hub's,
+    the router's) fails the same way everywhere and never carries the test token to the real host."""
+    real = socket.getaddrinfo
+
+    def loopback_getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in (None, "", "localhost") and not _is_loopback(name):
+            raise socket.gaierror(socket.EAI_NONAME, f"tests resolve loopback only, not {name!r}")
+        return real(host, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "getaddrinfo", loopback_getaddrinfo)
+        yield
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _a_whole_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limits count per UTC minute: a test whose calls straddled a minute's end would see its
+    count start again. The limits' clock starts each test at the beginning of the current minute and
+    runs at real pace, so every test has a whole minute (and stays in the real minute and day)."""
+    from shared.limits import store
+
+    started = time.time()
+    monkeypatch.setattr(store, "now", lambda: started - started % 60 + (time.time() - started))
 
 
 @pytest.fixture(autouse=True)

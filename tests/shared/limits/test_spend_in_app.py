@@ -8,7 +8,7 @@ import time
 import pytest
 
 from shared.app import ProxyApp
-from shared.limits import policy
+from shared.limits import policy, store
 from shared.proxy_signature import HEADER
 from shared.settings import Settings
 from tests.conftest import client_for, post_json
@@ -82,8 +82,9 @@ def test_client_tokens_count_what_is_asked_num_return_sequences_included(setting
     assert over.headers["RateLimit"].startswith('"day";r=40;t=')
     assert len(upstream.received) == 1
     # AND the Retry-After points at the next UTC midnight
-    midnight = (time.time() // 86_400 + 1) * 86_400
-    assert abs(int(over.headers["Retry-After"]) - (midnight - time.time())) <= 2
+    at = store.now()  # the limits' clock (tests/conftest.py starts it at the minute's beginning)
+    midnight = (at // 86_400 + 1) * 86_400
+    assert abs(int(over.headers["Retry-After"]) - (midnight - at)) <= 2
 
 
 def test_without_max_new_tokens_the_route_cap_is_counted(settings, upstream):
