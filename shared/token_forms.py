@@ -156,13 +156,15 @@ def _partly_percent_encoded(text: str, token: str) -> list[tuple[int, int]]:
     """Words that spell a fragment of the token once their percent escapes are decoded, however few
     there are (``hf%5Ffake-``: neither eight plain characters in a row nor eight escapes). Escapes
     mixed in break both runs above, so these are decoded, not matched; only texts with a ``%`` pay."""
-    plain = forms(token)[0]
+    plain, searches = forms(token)[0], finders(token)
     found = []
     for match in _WORD.finditer(text):
         word = match.group()
         if "%" not in word or _ESCAPE.search(word) is None:
             continue
         key = unquote(word, errors="replace").lower()
+        if searches is not None and searches[0].search(key) is None:  # no anchor, so no window
+            continue
         if any(key[i : i + plain.width] in plain.windows for i in range(len(key) - plain.width + 1)):
             found.append(match.span())
     return found
