@@ -157,6 +157,8 @@ def _partly_percent_encoded(text: str, token: str) -> list[tuple[int, int]]:
     there are (``hf%5Ffake-``: neither eight plain characters in a row nor eight escapes). Escapes
     mixed in break both runs above, so these are decoded, not matched; only texts with a ``%`` pay."""
     plain, searches = forms(token)[0], finders(token)
+    if searches is not None and searches[0].search(unquote(text, errors="replace").lower()) is None:
+        return []  # every word's decoding is a piece of the text's: no anchor there, none in a word
     found = []
     for match in _WORD.finditer(text):
         word = match.group()

@@ -102,3 +102,16 @@ def test_a_fragment_partly_percent_encoded_is_redacted(seed, start, length, enco
 def test_percent_escapes_that_spell_no_token_are_left_alone():
     text = "100% sure, 50%25 off, a%20b, /search?q=hf%5Fhub and fake-tes"
     assert redaction.redact_text(text, "hf_fake-test-token-7Q2x") == text.replace("fake-tes", "[redacted]")
+
+
+def test_escaped_words_whose_decoding_holds_no_anchor_are_not_decoded_one_by_one(monkeypatch):
+    # GIVEN a long text of words with percent escapes, none of them a piece of the token
+    text = "caf%C3%A9 50%25 a%20b " * 20_000
+
+    class NoWordScan:
+        def finditer(self, text):
+            raise AssertionError("decoded word by word")
+
+    monkeypatch.setattr(token_forms, "_WORD", NoWordScan())
+    # WHEN it is redacted, THEN one search over its decoding settles it, unchanged
+    assert redaction.redact_text(text, "hf_fake-test-token-7Q2x") == text
