@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from shared.redaction import REDACTED, spans, well_formed, well_formed_json
+from shared.redaction import REDACTED, redact_json_text, spans, well_formed, well_formed_json
 
 TAIL = 64  # characters of each field's sent text kept as context (>= the widest form's window - 1)
 MAX_FIELDS = 256  # fields tracked per stream; beyond, the oldest is forgotten (an upstream cannot grow this)
@@ -50,7 +50,10 @@ class StreamRedactor:
             value = self._continue((), parsed)
             return well_formed(data) if value == parsed else json.dumps(well_formed(value), ensure_ascii=False)
         if not isinstance(parsed, (dict, list)):
-            return well_formed(self._continue((), data))
+            text = well_formed(self._continue((), data))
+            if "\n" in text:  # several data lines: a client that reads each line as JSON decodes it
+                text = "\n".join(_json_line(line, self._token) for line in text.split("\n"))
+            return text
         leaves = list(_leaves(parsed, ()))
         windows = [self._tails.get(path, "") + value for path, value in leaves]
         # One scan for the whole event: NUL is in no form's alphabet, so nothing matches across it.
@@ -127,3 +130,13 @@ def _clean_keys(value: Any, token: str) -> Any:
     if isinstance(value, list):
         return [_clean_keys(v, token) for v in value]
     return value
+
+
+def _json_line(line: str, token: str) -> str:
+    """One data line of an event that is not one JSON value: its string literals decoded and
+    redacted when the line is JSON on its own (``data: "x"`` then ``data: "h\\u0066_..."``)."""
+    try:
+        json.loads(line)
+    except (ValueError, RecursionError):
+        return line
+    return redact_json_text(line, token)

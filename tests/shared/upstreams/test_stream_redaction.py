@@ -224,3 +224,19 @@ def test_a_deeply_nested_event_with_the_token_is_redacted_not_a_crash():
     # WHEN it is relayed, THEN it is redacted (no RecursionError ends the stream)
     sent = StreamRedactor(TEST_TOKEN).data(data, json.loads(data))
     assert TEST_TOKEN not in sent and "[redacted]" in sent
+
+
+@pytest.mark.parametrize(
+    "second_line",
+    ['"hf\\u005ffake-te"', '"h\\u0066%5ffake-t"', '{"b": "hf\\u005ffake-te"}'],
+    ids=["string", "mixed", "object"],
+)
+def test_an_event_of_several_json_lines_is_redacted_line_by_line(second_line):
+    # GIVEN an event of two data lines (not one JSON value), the second hiding 8 characters of the
+    # token behind JSON escapes that a client reading each line as JSON decodes
+    data = '"x"\n' + second_line
+    # WHEN it is relayed
+    sent = sse.encode(StreamRedactor(TEST_TOKEN).data(data)).decode()
+    # THEN no data line reveals the token, and the first line is as it was
+    assert not leaked(sent, TEST_TOKEN), sent
+    assert sent.startswith('data: "x"\ndata: ')
