@@ -63,6 +63,11 @@ def forms(token: str) -> tuple[_Form, ...]:
     return tuple(forms)
 
 
+def _plain(token: str) -> _Form:
+    """The token as written (and reversed), case-folded: the first of :func:`forms`."""
+    return forms(token)[0]
+
+
 def _form(run: re.Pattern[str], texts: list[str], width: int, fold: bool, normalize: bool = False) -> _Form:
     return _Form(run, width, windows(texts, width), fold, normalize, _anchors(texts, width))
 
@@ -156,7 +161,7 @@ def _partly_percent_encoded(text: str, token: str) -> list[tuple[int, int]]:
     """Words that spell a fragment of the token once their percent escapes are decoded, however few
     there are (``hf%5Ffake-``: neither eight plain characters in a row nor eight escapes). Escapes
     mixed in break both runs above, so these are decoded, not matched; only texts with a ``%`` pay."""
-    plain, searches = forms(token)[0], finders(token)
+    plain, searches = _plain(token), finders(token)
     if searches is not None and searches[0].search(unquote(text, errors="replace").lower()) is None:
         return []  # every word's decoding is a piece of the text's: no anchor there, none in a word
     found = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import time
@@ -43,7 +44,7 @@ def settings(upstream: FakeServer) -> Settings:
     return Settings(
         hf_token=TEST_TOKEN,
         hf_inference_url=upstream.url + MODEL_PATH,
-        hf_hub_url=refused_url().removesuffix(MODEL_PATH),  # the deep health check's: nothing listens
+        hf_hub_url=refused_url(""),  # the deep health check's: nothing listens
         request_deadline=5.0,
         deadline_margin=0.2,
         generate_fallback_model="",
@@ -109,12 +110,12 @@ def function_env(monkeypatch: pytest.MonkeyPatch, **env: str) -> Iterator[None]:
         handler.app.configure(None)
 
 
-def refused_url() -> str:
+def refused_url(path: str = MODEL_PATH) -> str:
     """A loopback URL where nothing listens: connection refused."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}{MODEL_PATH}"
+    return f"http://127.0.0.1:{port}{path}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -136,8 +137,6 @@ def _loopback_only() -> Iterator[None]:
 
 
 def _is_loopback(host: str) -> bool:
-    import ipaddress
-
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
